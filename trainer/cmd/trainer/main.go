@@ -1,0 +1,127 @@
+// Command trainer pretrains, benchmarks and inspects mocoedge's image
+// encoders. Run `trainer help` for the verbs and `trainer VERB --help` for
+// each verb's flags.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// usageError marks a mistake in the command line: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// verb is one sub-command.
+type verb struct {
+	name, summary string
+	run           func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment is what every verb gets: output streams, a logger and the
+// settings read from MOCOEDGE_* variables.
+type environment struct {
+	stdout, stderr io.Writer
+	log            *slog.Logger
+	settings       settings
+}
+
+func verbs() []verb {
+	return []verb{
+		{"train", "train a classifier with supervised cross-entropy (the engine's end-to-end check)", runTrain},
+		{"bench", "measure training throughput against this machine's GEMM peak", runBench},
+		{"inspect", "print an architecture's parameter count and FLOPs", runInspect},
+		{"help", "show this help, or `trainer help env` for the environment variables", nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the process exit code:
+// 0 success, 1 failure, 2 a usage mistake.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	env := &environment{stdout: stdout, stderr: stderr, log: log, settings: settingsFromEnv()}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 && args[1] == "env" {
+			printEnv(stdout)
+			return 0
+		}
+		printHelp(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	for _, v := range verbs() {
+		if v.name != args[0] || v.run == nil {
+			continue
+		}
+		err := v.run(ctx, env, args[1:])
+		var ue usageError
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.As(err, &ue):
+			fmt.Fprintf(stderr, "trainer %s: %v\n", v.name, err)
+			return 2
+		default:
+			fmt.Fprintf(stderr, "trainer %s: %v\n", v.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "trainer: unknown verb %q; run `trainer help` for the list\n", args[0])
+	return 2
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "Usage: trainer VERB [flags]\n\nVerbs:")
+	for _, v := range verbs() {
+		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
+	}
+	fmt.Fprintln(w, "\nRun `trainer VERB --help` for a verb's flags and `trainer help env` for environment variables.")
+}
+
+// newFlags returns a flag set whose errors and --help go to env.stderr and
+// whose parse mistakes become usage errors.
+func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "Usage: trainer %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args and turns a malformed command line into a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
