@@ -169,3 +169,39 @@ func maxDiff(a, b []float64) float64 {
 	}
 	return d
 }
+
+func TestThreadedMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, g := range backends(t) {
+		th := NewThreaded(g, 3)
+		for _, tc := range []struct {
+			transA, transB bool
+			m, n, k        int
+		}{
+			{false, false, 300, 70, 90}, {true, false, 70, 301, 64}, {false, true, 129, 250, 33}, {true, true, 257, 255, 40},
+		} {
+			ar, ac := tc.m, tc.k
+			if tc.transA {
+				ar, ac = tc.k, tc.m
+			}
+			br, bc := tc.k, tc.n
+			if tc.transB {
+				br, bc = tc.n, tc.k
+			}
+			a, b, c := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, tc.m*tc.n)
+			want := append([]float64(nil), c...)
+			naiveGemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1.5, a, ac, b, bc, 0.5, want, tc.n)
+			got := append([]float64(nil), c...)
+			th.Dgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1.5, a, ac, b, bc, 0.5, got, tc.n)
+			if d := maxDiff(want, got); d > 1e-11 {
+				t.Errorf("%s %+v: Dgemm max diff %g", g.Name(), tc, d)
+			}
+			got32 := to32(c)
+			th.Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, 1.5, to32(a), ac, to32(b), bc, 0.5, got32, tc.n)
+			if d := maxDiff(want, to64(got32)); d > 1e-3 {
+				t.Errorf("%s %+v: Sgemm max diff %g", g.Name(), tc, d)
+			}
+		}
+		g.SetThreads(2)
+	}
+}

@@ -42,11 +42,16 @@ type CPU[T Float] struct {
 // thousands of columns, small enough to stay cache- and memory-friendly.
 const colBudget = 1 << 22
 
-// NewCPU returns a CPU backend using g for matrix products and threads
-// goroutines for the other kernels (0 means runtime.NumCPU()).
+// NewCPU returns a CPU backend with threads goroutines (0 means
+// runtime.NumCPU()) for every kernel. Matrix products are split across the
+// same goroutines as single-threaded calls of g (see blas.Threaded), so no
+// library thread pool competes with the other kernels for the cores.
 func NewCPU[T Float](g blas.GEMM, threads int) *CPU[T] {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
+	}
+	if _, ok := g.(*blas.Threaded); !ok {
+		g = blas.NewThreaded(g, threads)
 	}
 	return &CPU[T]{gemm: g, threads: threads}
 }
