@@ -100,6 +100,14 @@ type Backend[T Float] interface {
 	// labels and writes dlogits = (softmax - onehot)/N·scale when dlogits is not nil.
 	SoftmaxCrossEntropy(dlogits, logits Buffer[T], labels []int32, n, k int, scale T) float64
 
+	// Gemm computes c = alpha·op(a)·op(b) + beta·c on row-major buffers with
+	// leading dimensions, like BLAS (op is a transpose when its flag is set).
+	Gemm(transA, transB bool, m, n, k int, alpha T, a Buffer[T], lda int, b Buffer[T], ldb int, beta T, c Buffer[T], ldc int)
+	// RowDot writes out[i·stride] = scale·(a[i]·b[i]) for n rows of d.
+	RowDot(out Buffer[T], stride int, a, b Buffer[T], n, d int, scale T)
+	// RowAxpy computes dst[i] += alpha·coef[i·stride]·x[i] for n rows of d.
+	RowAxpy(dst Buffer[T], alpha T, coef Buffer[T], stride int, x Buffer[T], n, d int)
+
 	// SGDStep applies one SGD step with momentum and weight decay, PyTorch
 	// semantics: g = grad + wd·p; v = μ·v + g; p -= lr·v.
 	SGDStep(params, grads, velocity Buffer[T], lr, momentum, weightDecay T)
