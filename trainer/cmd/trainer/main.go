@@ -39,6 +39,7 @@ type environment struct {
 
 func verbs() []verb {
 	return []verb{
+		{"pretrain", "pretrain an encoder with MoCo (recipes cifar, moco-v1, moco-v2)", runPretrain},
 		{"train", "train a classifier with supervised cross-entropy (the engine's end-to-end check)", runTrain},
 		{"bench", "measure training throughput against this machine's GEMM peak", runBench},
 		{"inspect", "print an architecture's parameter count and FLOPs", runInspect},

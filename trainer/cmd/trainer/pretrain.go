@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/mocoedge/mocoedge/internal/blas"
+	"github.com/mocoedge/mocoedge/trainer/moco"
+	"github.com/mocoedge/mocoedge/trainer/pretrain"
+)
+
+func runPretrain(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "pretrain", "--recipe cifar|moco-v1|moco-v2 --data PATH [--eval PATH] --out DIR [overrides]")
+	recipe := fs.String("recipe", "cifar", "recipe: "+strings.Join(moco.Recipes(), ", ")+"; the flags below override its values")
+	var o pretrain.Options
+	fs.StringVar(&o.Data, "data", "", "unlabelled training images: a folder or a .tar/.tar.gz (required)")
+	fs.StringVar(&o.Eval, "eval", "", "labelled held-out images for the kNN monitor (the training images' labels form its bank)")
+	fs.StringVar(&o.Out, "out", "", "run folder for metrics.jsonl, curves.png and checkpoints (required)")
+	fs.IntVar(&o.Limit, "limit", 0, "class-balanced subset of the training images (0: all)")
+	fs.IntVar(&o.EvalLimit, "eval-limit", 0, "class-balanced subset of the held-out images (0: all)")
+	fs.IntVar(&o.EvalEvery, "eval-every", 1, "run the kNN monitor every N epochs (and after the last)")
+	fs.BoolVar(&o.KNNBeforeTraining, "knn-init", false, "also run the kNN monitor before training (the random-init baseline)")
+	fs.IntVar(&o.MaxSteps, "max-steps", 0, "stop after this many steps (0: all epochs)")
+	fs.IntVar(&o.LogEvery, "log-every", 10, "print and log the mean loss every N steps")
+	fs.IntVar(&o.Threads, "threads", env.settings.threads, "threads for the engine (0: all cores)")
+	fs.IntVar(&o.Workers, "workers", 0, "augmentation goroutines (0: all cores)")
+	asJSON := fs.Bool("json", false, "print the summary as one JSON object on the last line")
+
+	arch := fs.String("arch", "", "architecture")
+	width := fs.Float64("width", 0, "channel width multiplier")
+	epochs := fs.Int("epochs", 0, "epochs")
+	batch := fs.Int("batch", 0, "images per step")
+	lr := fs.Float64("lr", 0, "learning rate")
+	wd := fs.Float64("wd", 0, "weight decay")
+	queue := fs.Int("queue", 0, "K, keys in the queue")
+	momentum := fs.Float64("momentum", 0, "m, key encoder momentum")
+	temperature := fs.Float64("temperature", 0, "T, softmax temperature")
+	dim := fs.Int("dim", 0, "embedding size")
+	mlp := fs.Bool("mlp", false, "MoCo v2's MLP head")
+	keys := fs.String("keys", "", "where keys come from: moco, end-to-end or memory-bank")
+	symmetric := fs.Bool("symmetric", false, "symmetric loss (views swapped too)")
+	splits := fs.Int("bn-splits", 0, "split batch norm groups (Shuffle-BN on one device)")
+	seed := fs.Uint64("seed", 0, "random seed")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := moco.Recipe(*recipe)
+	if err != nil {
+		return usageError{err}
+	}
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "arch":
+			cfg.Arch = *arch
+		case "width":
+			cfg.Width = *width
+		case "epochs":
+			cfg.Epochs = *epochs
+		case "batch":
+			cfg.Batch = *batch
+		case "lr":
+			cfg.LR = *lr
+		case "wd":
+			cfg.WeightDecay = *wd
+		case "queue":
+			cfg.QueueSize = *queue
+		case "momentum":
+			cfg.Momentum = *momentum
+		case "temperature":
+			cfg.Temperature = *temperature
+		case "dim":
+			cfg.Dim = *dim
+		case "mlp":
+			cfg.MLP = *mlp
+		case "keys":
+			cfg.Keys = *keys
+		case "symmetric":
+			cfg.Symmetric = *symmetric
+		case "bn-splits":
+			cfg.BNSplits = *splits
+		case "seed":
+			cfg.Seed = *seed
+		}
+	})
+	if o.Data == "" || o.Out == "" {
+		return usagef("--data and --out are required")
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
+	o.Config, o.Logger, o.Stdout, o.Progress = cfg, env.log, env.stdout, os.Stderr
+	bopts := env.settings.blas
+	bopts.Logger = env.log
+	g, err := blas.Load(bopts)
+	if err != nil {
+		return err
+	}
+	sum, err := pretrain.Run(ctx, g, o)
+	if *asJSON {
+		if jerr := json.NewEncoder(env.stdout).Encode(sum); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if err == nil {
+		fmt.Fprintf(env.stdout, "pretrained %d epochs (%d steps) in %.0f s, %.1f img/s; run folder %s\n", sum.Epochs, sum.Steps, sum.Seconds, sum.ImgPerS, o.Out)
+	}
+	return err
+}
