@@ -43,6 +43,8 @@ func verbs() []verb {
 		{"train", "train a classifier with supervised cross-entropy (the engine's end-to-end check)", runTrain},
 		{"bench", "measure training throughput against this machine's GEMM peak", runBench},
 		{"inspect", "print an architecture's parameter count and FLOPs", runInspect},
+		{"export", "write a checkpoint as ONNX + manifest, verified in ONNX Runtime", runExport},
+		{"embed", "print the features or embedding of images, from a checkpoint or an ONNX model", runEmbed},
 		{"help", "show this help, or `trainer help env` for the environment variables", nil},
 	}
 }
