@@ -80,11 +80,19 @@ type family struct {
 	cifarStem bool
 }
 
-var families = map[string]family{
-	"resnet18":       {Basic, [4]int{2, 2, 2, 2}, false},
-	"resnet34":       {Basic, [4]int{3, 4, 6, 3}, false},
-	"resnet50":       {Bottleneck, [4]int{3, 4, 6, 3}, false},
-	"resnet18-cifar": {Basic, [4]int{2, 2, 2, 2}, true},
+// familyOf returns the block layout of a named architecture.
+func familyOf(name string) (family, bool) {
+	switch name {
+	case "resnet18":
+		return family{Basic, [4]int{2, 2, 2, 2}, false}, true
+	case "resnet34":
+		return family{Basic, [4]int{3, 4, 6, 3}, false}, true
+	case "resnet50":
+		return family{Bottleneck, [4]int{3, 4, 6, 3}, false}, true
+	case "resnet18-cifar":
+		return family{Basic, [4]int{2, 2, 2, 2}, true}, true
+	}
+	return family{}, false
 }
 
 // Names lists the architectures New accepts, sorted.
@@ -94,7 +102,7 @@ func Names() []string { return []string{"resnet18", "resnet18-cifar", "resnet34"
 // classes-way fc (0 for none). Channel counts are round(64·width·2^stage),
 // at least 1.
 func New(name string, width float64, classes int) (*Arch, error) {
-	f, ok := families[name]
+	f, ok := familyOf(name)
 	if !ok {
 		return nil, fmt.Errorf("%w %q: accepted are %s", ErrUnknownArch, name, strings.Join(Names(), ", "))
 	}
@@ -158,7 +166,8 @@ func New(name string, width float64, classes int) (*Arch, error) {
 
 // WithMLPHead replaces the head with MoCo v2's two-layer MLP: fc.0
 // (Features -> Features), ReLU, fc.2 (Features -> Classes), named as the
-// official code's nn.Sequential. It returns a for chaining.
+// official code's nn.Sequential. It returns a for chaining. An architecture
+// without a head (Classes 0) keeps none: the MLP needs an output width.
 func (a *Arch) WithMLPHead() *Arch {
 	if a.Classes > 0 {
 		a.Head = []Linear{
