@@ -24,7 +24,12 @@ func Save(path string, s *State, extra map[string]string) error {
 	return nil
 }
 
-// Load reads a file written by Save: the architecture comes from its
+// EncoderPrefix is where a MoCo checkpoint keeps the query encoder, the
+// network that is exported and evaluated (the official code's name).
+const EncoderPrefix = "encoder_q."
+
+// Load reads a file written by Save, or the query encoder of a MoCo
+// checkpoint (tensors under EncoderPrefix): the architecture comes from the
 // metadata and every tensor is checked against it. It also returns the
 // file's metadata.
 func Load(path string) (*State, map[string]string, error) {
@@ -32,11 +37,17 @@ func Load(path string) (*State, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load state dict: %w", err)
 	}
-	a, err := ArchFromMetadata(f.Metadata, "")
+	prefix := ""
+	if _, plain := f.Metadata[KeyArch]; !plain {
+		if _, moco := f.Metadata[EncoderPrefix+KeyArch]; moco {
+			prefix = EncoderPrefix
+		}
+	}
+	a, err := ArchFromMetadata(f.Metadata, prefix)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load state dict %s: %w", path, err)
 	}
-	s, err := FromTensors(f, "", a)
+	s, err := FromTensors(f, prefix, a)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load state dict %s: %w", path, err)
 	}

@@ -289,3 +289,15 @@ func (m *Model) stepMemoryBank(x []float32, idx []int) (float64, error) {
 	}
 	return loss, nil
 }
+
+// RNGState returns the state of the model's random generator (Shuffle-BN
+// permutations, memory-bank sampling) for a checkpoint.
+func (m *Model) RNGState() ([]byte, error) { return m.pcg.MarshalBinary() }
+
+// SetRNGState restores a state returned by RNGState.
+func (m *Model) SetRNGState(b []byte) error {
+	if err := m.pcg.UnmarshalBinary(b); err != nil {
+		return fmt.Errorf("restore random state: %w", err)
+	}
+	return nil
+}

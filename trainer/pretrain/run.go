@@ -12,10 +12,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/mocoedge/mocoedge/internal/blas"
 	"github.com/mocoedge/mocoedge/internal/progress"
+	"github.com/mocoedge/mocoedge/models/weights"
 	"github.com/mocoedge/mocoedge/trainer/augment"
 	"github.com/mocoedge/mocoedge/trainer/data"
 	"github.com/mocoedge/mocoedge/trainer/engine"
@@ -44,8 +46,10 @@ type Options struct {
 	MaxSteps int
 	// LogEvery writes a metrics line every this many steps.
 	LogEvery int
-	Threads  int
-	Workers  int
+	// Resume continues the run in Out from its checkpoint.
+	Resume  bool
+	Threads int
+	Workers int
 	// Progress is where the progress bar is drawn (a terminal) or, if it is
 	// not a terminal, ignored in favour of periodic log lines.
 	Progress *os.File
@@ -136,6 +140,24 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	start := time.Now()
+	sum := Summary{}
+	pos := position{}
+	if opts.Resume {
+		path := filepath.Join(opts.Out, CheckpointName)
+		if pos, err = loadCheckpoint(path, model); err != nil {
+			return Summary{}, err
+		}
+		log.Info("resuming", "checkpoint", path, "epoch", pos.epoch, "batch", pos.batch, "step", model.Step)
+	}
+	provenance := func(knn float64) map[string]string {
+		return map[string]string{
+			weights.KeyMethod: "moco/" + cfg.Recipe, weights.KeyDataset: opts.Data, weights.KeyImages: strconv.Itoa(train.Len()),
+			weights.KeyEpochs: strconv.Itoa(pos.epoch), weights.KeySeconds: strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64),
+			weights.KeyKNN: strconv.FormatFloat(knn, 'f', 2, 64),
+		}
+	}
+	lastKNN := 0.0
 	arch, _ := cfg.Architecture()
 	log.Info("pretraining", "recipe", cfg.Recipe, "arch", cfg.Arch, "width", cfg.Width, "params", arch.NumParams(),
 		"keys", cfg.Keys, "queue", cfg.QueueSize, "batch", cfg.Batch, "images", train.Len(), "epochs", cfg.Epochs,
@@ -147,8 +169,6 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	}
 	defer metrics.close()
 
-	start := time.Now()
-	sum := Summary{}
 	monitor := func(epoch int) error {
 		if test == nil {
 			return nil
@@ -161,11 +181,12 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 			sum.KNNInitial = &acc
 		} else {
 			sum.KNN = append(sum.KNN, acc)
+			lastKNN = acc
 		}
 		fmt.Fprintf(out, "epoch %d: kNN top-1 %.2f%% (%d train features, %d test images)\n", epoch, acc, train.Len(), test.Len())
 		return metrics.add(Record{Epoch: float64(epoch), Step: model.Step, KNNTop1: &acc, Elapsed: time.Since(start).Seconds()})
 	}
-	if opts.KNNBeforeTraining {
+	if opts.KNNBeforeTraining && !opts.Resume {
 		if err := monitor(0); err != nil {
 			return sum, err
 		}
@@ -181,7 +202,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	var window float64
 	var windowN int
 	trainStart := time.Now()
-	epoch := 0
+	epoch := pos.epoch
 	for ; epoch < cfg.Epochs; epoch++ {
 		lr := sched.At(float64(epoch))
 		stopped, err := func() (bool, error) {
@@ -190,6 +211,10 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 			for b := range loader.Epoch(ectx, epoch) {
 				if err := b.Err(); err != nil {
 					return false, err
+				}
+				if epoch == pos.epoch && b.Step < pos.batch {
+					b.Release() // done before the run was stopped
+					continue
 				}
 				st, err := model.TrainStep(b.Q, b.K, b.Index, lr)
 				b.Release()
@@ -211,6 +236,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 					window, windowN = 0, 0
 				}
 				bar.Update(sum.Images, fmt.Sprintf("epoch %d loss %.3f", epoch+1, st.Loss))
+				pos = position{epoch, b.Step + 1}
 				if opts.MaxSteps > 0 && sum.Steps >= int64(opts.MaxSteps) {
 					return true, nil
 				}
@@ -220,11 +246,18 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		if err != nil {
 			return sum, err
 		}
+		if pos.batch >= steps {
+			pos = position{epoch + 1, 0}
+		}
+		if err := saveCheckpoint(opts.Out, model, pos, provenance(lastKNN)); err != nil {
+			return sum, err
+		}
 		if stopped {
 			if ctx.Err() != nil {
 				sum.Interrupted = true
+				log.Info("stopped; the run can continue with --resume", "checkpoint", filepath.Join(opts.Out, CheckpointName), "epoch", pos.epoch, "batch", pos.batch)
 			}
-			epoch++
+			epoch = pos.epoch
 			break
 		}
 		if opts.EvalEvery > 0 && (epoch+1)%opts.EvalEvery == 0 && epoch+1 < cfg.Epochs {
@@ -239,6 +272,10 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	sum.ImgPerS = float64(sum.Images) / sum.Seconds
 	if !sum.Interrupted {
 		if err := monitor(epoch); err != nil {
+			return sum, err
+		}
+		// Record the final kNN in the checkpoint for `trainer export`'s manifest.
+		if err := saveCheckpoint(opts.Out, model, pos, provenance(lastKNN)); err != nil {
 			return sum, err
 		}
 	}
