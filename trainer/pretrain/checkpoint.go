@@ -70,14 +70,14 @@ func saveCheckpoint(dir string, m *moco.Model, pos position, provenance map[stri
 	}
 	maps.Copy(md, provenance)
 	maps.Copy(md, weights.Metadata(weights.EncoderPrefix, m.Query.Arch))
-	tensors, err := weights.Tensors(weights.EncoderPrefix, stateOf(m.Query))
+	tensors, err := weights.Tensors(weights.EncoderPrefix, engine.StateOf(m.Query))
 	if err != nil {
 		return err
 	}
 	be := m.Query.Backend()
 	if m.Key != nil {
 		maps.Copy(md, weights.Metadata(keyPrefix, m.Key.Arch))
-		kt, err := weights.Tensors(keyPrefix, stateOf(m.Key))
+		kt, err := weights.Tensors(keyPrefix, engine.StateOf(m.Key))
 		if err != nil {
 			return err
 		}
@@ -126,14 +126,18 @@ func loadCheckpoint(path string, m *moco.Model) (position, error) {
 	if err != nil {
 		return position{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
-	setState(m.Query, q)
+	if err := engine.SetState(m.Query, q); err != nil {
+		return position{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+	}
 	be := m.Query.Backend()
 	if m.Key != nil {
 		k, err := weights.FromTensors(f, keyPrefix, m.Key.Arch)
 		if err != nil {
 			return position{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 		}
-		setState(m.Key, k)
+		if err := engine.SetState(m.Key, k); err != nil {
+			return position{}, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		}
 		queue, err := floats(f, queueName, m.Queue.K*m.Queue.D)
 		if err != nil {
 			return position{}, err
@@ -221,19 +225,4 @@ func metaInt(f *safetensors.File, key string) (int, error) {
 		return 0, fmt.Errorf("%w: metadata %s %q is not an integer", ErrCheckpoint, key, f.Metadata[key])
 	}
 	return v, nil
-}
-
-// stateOf copies a network's state dict to host memory.
-func stateOf(n *engine.Net[float32]) *weights.State {
-	s := &weights.State{Arch: n.Arch, Params: make([]float32, n.Params.Len()), Stats: make([]float32, n.Stats.Len()), BatchesTracked: n.BatchesTracked}
-	n.Backend().Download(s.Params, n.Params)
-	n.Backend().Download(s.Stats, n.Stats)
-	return s
-}
-
-// setState loads a host state dict into a network.
-func setState(n *engine.Net[float32], s *weights.State) {
-	n.Backend().Upload(n.Params, s.Params)
-	n.Backend().Upload(n.Stats, s.Stats)
-	n.BatchesTracked = s.BatchesTracked
 }

@@ -216,7 +216,7 @@ func (f *exportFlags) state() (*weights.State, provenance, error) {
 			return nil, provenance{}, err
 		}
 		net.Init(f.seed)
-		return stateOfNet(net), provenance{method: "random-init"}, nil
+		return engine.StateOf(net), provenance{method: "random-init"}, nil
 	}
 	s, md, err := weights.Load(f.checkpoint)
 	if err != nil {
@@ -319,21 +319,11 @@ func newEngineNet(env *environment, s *weights.State, batch, size, threads int) 
 	if err != nil {
 		return nil, err
 	}
-	be := net.Backend()
-	be.Upload(net.Params, s.Params)
-	be.Upload(net.Stats, s.Stats)
-	net.BatchesTracked = s.BatchesTracked
+	if err := engine.SetState(net, s); err != nil {
+		return nil, err
+	}
 	net.Train = false
 	return net, nil
-}
-
-// stateOfNet copies a network's state dict to host memory.
-func stateOfNet(net *engine.Net[float32]) *weights.State {
-	s := &weights.State{Arch: net.Arch, Params: make([]float32, net.Params.Len()),
-		Stats: make([]float32, net.Stats.Len()), BatchesTracked: net.BatchesTracked}
-	net.Backend().Download(s.Params, net.Params)
-	net.Backend().Download(s.Stats, net.Stats)
-	return s
 }
 
 // engineOutputs runs the engine in eval mode and returns what the exported

@@ -53,7 +53,7 @@ func writeCheckpoint(t *testing.T, dir, arch, head string, dim int) string {
 	path := filepath.Join(dir, arch+"-"+head+".safetensors")
 	md := map[string]string{weights.KeyMethod: "moco-v2", weights.KeyDataset: "cifar10-train", weights.KeyImages: "50000",
 		weights.KeyEpochs: "200", weights.KeySeconds: "3600.5", weights.KeyKNN: "82.5"}
-	if err := weights.Save(path, stateOfNet(net), md); err != nil {
+	if err := weights.Save(path, engine.StateOf(net), md); err != nil {
 		t.Fatal(err)
 	}
 	return path
