@@ -17,10 +17,14 @@ deps:
 build:
 	$(GO) build -o bin/ ./trainer/cmd/trainer
 
-## demo: train a small ResNet on CIFAR-10 for about a minute and report loss, throughput and accuracy
-demo: deps
-	$(GO) run ./trainer/cmd/trainer train --data $(DATA)/train.tar.gz --eval $(DATA)/test.tar.gz \
-		--arch resnet18-cifar --width 0.25 --limit 10000 --duration 60s
+## demo: MoCo-pretrain a small ResNet on CIFAR-10 (kNN before and after), export it to ONNX and verify it
+demo: deps build
+	rm -rf runs/demo
+	bin/trainer pretrain --recipe cifar --width 0.25 --batch 128 --queue 1024 --epochs 4 \
+		--data $(DATA)/train.tar.gz --eval $(DATA)/test.tar.gz --limit 5000 --eval-limit 1000 \
+		--knn-init --eval-every 2 --out runs/demo
+	bin/trainer export --checkpoint runs/demo/checkpoint.safetensors --out runs/demo/encoder.onnx
+	@echo "demo done: metrics.jsonl, curves.png, the checkpoint and encoder.onnx with its manifest are in runs/demo"
 
 ## vet: gofmt and go vet
 vet:

@@ -87,6 +87,10 @@ func TestBadCheckpointsAreRefused(t *testing.T) {
 	if _, err := Run(ctx, g, opts); err != nil {
 		t.Fatal(err)
 	}
+	// Starting a new run over it: refused.
+	if _, err := Run(ctx, g, tinyOptions(t, dir)); !errors.Is(err, ErrRunExists) {
+		t.Errorf("new run over an old one: %v", err)
+	}
 	// A different queue size: refused with the setting named.
 	other := tinyOptions(t, dir)
 	other.Config.QueueSize = 128

@@ -25,6 +25,9 @@ import (
 	"github.com/mocoedge/mocoedge/trainer/moco"
 )
 
+// ErrRunExists is returned when a new run is started in a folder that holds one.
+var ErrRunExists = errors.New("run folder in use")
+
 // Options configure a run.
 type Options struct {
 	Config moco.Config
@@ -113,6 +116,9 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	}
 	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("create run folder: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(opts.Out, CheckpointName)); err == nil && !opts.Resume {
+		return Summary{}, fmt.Errorf("%w: %s already holds a run; pass --resume to continue it, or choose another --out", ErrRunExists, opts.Out)
 	}
 	train, err := loadData(ctx, opts, opts.Data, opts.Limit)
 	if err != nil {
