@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/mocoedge/mocoedge/models"
 )
@@ -20,14 +23,31 @@ type inspectResult struct {
 }
 
 func runInspect(_ context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "inspect", "--arch NAME [--width W] [--classes N] [--input S] [--json]")
+	fs := newFlags(env, "inspect", "(--arch NAME [--width W] [--classes N] [--input S] | FILE.safetensors | FILE.onnx) [--json]")
 	arch := fs.String("arch", "resnet18", "architecture: "+archList())
 	width := fs.Float64("width", 1, "channel width multiplier, in (0, 4]")
 	classes := fs.Int("classes", 1000, "outputs of the fc layer (0: no fc)")
 	input := fs.Int("input", 0, "image side in pixels (0: the architecture's usual size)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args); err != nil {
-		return err
+	// A file to describe may come first or last: `inspect model.onnx --json`.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	switch {
+	case fs.NArg() > 1 || (file != "" && fs.NArg() > 0):
+		return usagef("inspect takes one file, got %q", append([]string{file}, fs.Args()...))
+	case fs.NArg() == 1:
+		file = fs.Arg(0)
+	}
+	if file != "" {
+		return inspectFile(env, file, *asJSON)
 	}
 	a, err := models.New(*arch, *width, *classes)
 	if err != nil {
