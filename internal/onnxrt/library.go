@@ -1,24 +1,20 @@
 package onnxrt
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
+
+	"github.com/mocoedge/mocoedge/internal/repo"
 )
 
 // EnvLibrary is the environment variable that, when set to a non-empty value,
 // names the ONNX Runtime shared library to load (for example the JetPack build
 // with the TensorRT provider on a Jetson). It overrides every other location.
 const EnvLibrary = "MOCOEDGE_ORT_LIB"
-
-// ModulePath is the Go module whose go.mod marks the repository root, under
-// which deploy/fetch-onnxruntime.sh puts the library.
-const ModulePath = "github.com/mocoedge/mocoedge"
 
 // LibraryFileName is the file name of the library that
 // deploy/fetch-onnxruntime.sh puts under third_party/onnxruntime/linux-<arch>/.
@@ -39,7 +35,7 @@ var ErrLibraryNotFound = errors.New("ONNX Runtime shared library not found")
 //  1. $MOCOEDGE_ORT_LIB when set and non-empty; it must name an existing file,
 //     and nothing else is tried when it is set;
 //  2. third_party/onnxruntime/linux-<arch>/libonnxruntime.so.1 in the
-//     repository root, the directory whose go.mod declares ModulePath, found
+//     repository root, the directory whose go.mod declares repo.ModulePath, found
 //     by walking up from the working directory and then from the directory
 //     of the running executable (arch is x64 or arm64);
 //  3. libonnxruntime.so* in /usr/local/lib, /usr/lib and their multiarch
@@ -88,7 +84,7 @@ func findLibrary(s search) (string, error) {
 	sub, subErr := bundledSubdir(s.goos, s.goarch)
 	seen := map[string]bool{}
 	for _, start := range s.starts {
-		root, err := findRepoRoot(start)
+		root, err := repo.Root(start)
 		if err != nil {
 			looked = append(looked, fmt.Sprintf("the repository root above %s (%v)", start, err))
 			continue
@@ -180,58 +176,6 @@ func systemGlobs(goarch string) []string {
 		globs[i] = filepath.Join(d, "libonnxruntime.so*")
 	}
 	return globs
-}
-
-// findRepoRoot walks up from dir to the first directory whose go.mod declares
-// ModulePath. A go.mod of another module (a nested module) is passed over.
-func findRepoRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("onnxrt: %w", err)
-	}
-	for {
-		mod, err := moduleOf(filepath.Join(dir, "go.mod"))
-		if err == nil && mod == ModulePath {
-			return dir, nil
-		}
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return "", err
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod of module %s", ModulePath)
-		}
-		dir = parent
-	}
-}
-
-// moduleOf returns the module path declared in the go.mod file at path.
-func moduleOf(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if i := strings.Index(line, "//"); i >= 0 {
-			line = strings.TrimSpace(line[:i])
-		}
-		rest, ok := strings.CutPrefix(line, "module")
-		if !ok || rest == "" || (rest[0] != ' ' && rest[0] != '\t') {
-			continue
-		}
-		mod := strings.TrimSpace(rest)
-		if unq, err := strconv.Unquote(mod); err == nil {
-			mod = unq
-		}
-		return mod, nil
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("onnxrt: reading %s: %w", path, err)
-	}
-	return "", nil
 }
 
 // isFile reports whether path exists (following symbolic links) and is not a

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/mocoedge/mocoedge/internal/repo"
 	ort "github.com/yalue/onnxruntime_go"
 	"google.golang.org/protobuf/proto"
 )
@@ -274,7 +275,7 @@ func TestFindLibrarySearchOrder(t *testing.T) {
 		}
 		return p
 	}
-	write("repo/go.mod", "// comment\nmodule "+ModulePath+" // trailing\n\ngo 1.26\n")
+	write("repo/go.mod", "// comment\nmodule "+repo.ModulePath+" // trailing\n\ngo 1.26\n")
 	write("repo/nested/go.mod", "module example.com/other\n")
 	deep := filepath.Join(tmp, "repo", "nested", "a", "b")
 	if err := os.MkdirAll(deep, 0o755); err != nil {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/mocoedge/mocoedge/internal/repo"
 	"github.com/mocoedge/mocoedge/trainer/data"
 )
 
@@ -222,18 +222,18 @@ func TestLoaderCancel(t *testing.T) {
 	}
 }
 
-// cifarDataset loads the real CIFAR-10 test archive, or makes random
-// 32x32 images when it is absent.
+// cifarDataset loads the real CIFAR-10 test archive.
 func cifarDataset(b *testing.B) *data.Dataset {
 	b.Helper()
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", "shared", "datasets", "cifar10", "test.tar.gz"))
-	if err == nil {
-		if ds, err := data.Load(context.Background(), p, data.Options{}); err == nil {
-			return ds
-		}
+	p, err := repo.CIFAR10("test.tar.gz")
+	if err != nil {
+		b.Fatal(err)
 	}
-	b.Log("CIFAR-10 archive not found, benchmarking on random images")
-	return synthetic(b, 10000, 32, 32)
+	ds, err := data.Load(context.Background(), p, data.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ds
 }
 
 // normaliseTime measures the reference: one batch of two views made without

@@ -12,31 +12,18 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/mocoedge/mocoedge/internal/repo"
 )
 
-// cifarDir finds ../shared/datasets/cifar10 beside the repository root (the
-// folder holding go.mod), or skips the test when it is absent.
+// cifarDir returns the folder of the shared CIFAR-10 archives.
 func cifarDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	p, err := repo.CIFAR10("test.tar.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.mod above the test's folder")
-		}
-		dir = parent
-	}
-	d := filepath.Join(dir, "..", "shared", "datasets", "cifar10")
-	if _, err := os.Stat(filepath.Join(d, "test.tar.gz")); err != nil {
-		t.Skipf("CIFAR-10 archives not found beside the repository: %v", err)
-	}
-	return d
+	return filepath.Dir(p)
 }
 
 // logSink collects slog records for inspection.

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -19,6 +17,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/internal/blas"
 	"github.com/mocoedge/mocoedge/internal/onnxrt"
+	"github.com/mocoedge/mocoedge/internal/repo"
 	"github.com/mocoedge/mocoedge/models/manifest"
 	"github.com/mocoedge/mocoedge/models/onnxexport"
 	"github.com/mocoedge/mocoedge/models/onnxrun"
@@ -258,13 +257,9 @@ func (f *exportFlags) verifyDataPath() (string, error) {
 	if f.verifyData != "" {
 		return f.verifyData, nil
 	}
-	root, err := repoRoot()
+	p, err := repo.CIFAR10("test.tar.gz")
 	if err != nil {
-		return "", fmt.Errorf("default verification images: %w; pass --verify-data PATH", err)
-	}
-	p := filepath.Join(root, "..", "shared", "datasets", "cifar10", "test.tar.gz")
-	if !isFile(p) {
-		return "", fmt.Errorf("default verification images %s not found; pass --verify-data PATH", p)
+		return "", fmt.Errorf("default verification images: %w, or pass --verify-data PATH", err)
 	}
 	return p, nil
 }
@@ -369,40 +364,6 @@ func normalisation(name string) (mean, std [3]float32, ok bool) {
 		return data.ImageNetMean(), data.ImageNetStd(), true
 	}
 	return mean, std, false
-}
-
-// repoRoot walks up from the working directory to the folder whose go.mod
-// declares this module.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if declaresModule(filepath.Join(dir, "go.mod")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("the repository root (go.mod of " + onnxrt.ModulePath + ") is not above the working directory")
-		}
-		dir = parent
-	}
-}
-
-func declaresModule(gomod string) bool {
-	file, err := os.Open(gomod)
-	if err != nil {
-		return false
-	}
-	defer file.Close()
-	sc := bufio.NewScanner(file)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) == 2 && fields[0] == "module" {
-			return strings.Trim(fields[1], `"`) == onnxrt.ModulePath
-		}
-	}
-	return false
 }
 
 func isDir(p string) bool {

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mocoedge/mocoedge/internal/repo"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -100,21 +100,11 @@ func TestBenchJSON(t *testing.T) {
 // cifar returns the path of a CIFAR-10 archive in the shared datasets.
 func cifar(t *testing.T, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	p, err := repo.CIFAR10(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for ; dir != "/"; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "datasets", "cifar10", name)
-			if _, err := os.Stat(p); err != nil {
-				t.Fatalf("CIFAR-10 archive missing (the shared datasets sit beside the repository): %v", err)
-			}
-			return p
-		}
-	}
-	t.Fatal("repository root not found")
-	return ""
+	return p
 }
 
 func TestTrainOnRealImages(t *testing.T) {

@@ -1,0 +1,44 @@
+package repo
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestRootSkipsNestedModules(t *testing.T) {
+	dir := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("repo/go.mod", "// comment\nmodule "+ModulePath+" // trailing\n\ngo 1.26\n")
+	write("repo/tools/go.mod", "module example.com/tools\n")
+	root, err := Root(filepath.Join(dir, "repo", "tools"))
+	if err != nil || root != filepath.Join(dir, "repo") {
+		t.Fatalf("Root = %q, %v", root, err)
+	}
+	if _, err := Root(t.TempDir()); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("outside a repository: %v", err)
+	}
+}
+
+func TestCIFAR10(t *testing.T) {
+	p, err := CIFAR10("test.tar.gz")
+	if err != nil {
+		t.Fatalf("the shared CIFAR-10 archives must sit beside the repository: %v", err)
+	}
+	if filepath.Base(p) != "test.tar.gz" {
+		t.Errorf("path %s", p)
+	}
+	t.Setenv(EnvCIFAR10, t.TempDir())
+	if _, err := CIFAR10("test.tar.gz"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("empty %s folder: %v", EnvCIFAR10, err)
+	}
+}
