@@ -1,0 +1,6 @@
+//go:build !race
+
+package firmware
+
+// raceEnabled says the race detector slows this test binary down.
+const raceEnabled = false
