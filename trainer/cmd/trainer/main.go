@@ -45,6 +45,7 @@ func verbs() []verb {
 		{"inspect", "print an architecture's parameter count and FLOPs", runInspect},
 		{"export", "write a checkpoint as ONNX + manifest, verified in ONNX Runtime", runExport},
 		{"embed", "print the features or embedding of images, from a checkpoint or an ONNX model", runEmbed},
+		{"eval", "score an encoder with the kNN monitor and the linear protocol (or a random-init baseline)", runEval},
 		{"help", "show this help, or `trainer help env` for the environment variables", nil},
 	}
 }
