@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -132,6 +133,9 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		if test, err = loadData(ctx, opts, opts.Eval, opts.EvalLimit); err != nil {
 			return Summary{}, err
 		}
+		if !slices.Equal(train.Classes(), test.Classes()) {
+			return Summary{}, fmt.Errorf("the kNN monitor needs the same classes in %s (%v) and %s (%v)", opts.Data, train.Classes(), opts.Eval, test.Classes())
+		}
 	}
 	pipe, err := Pipeline(cfg)
 	if err != nil {
@@ -179,7 +183,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		if test == nil {
 			return nil
 		}
-		acc, err := KNNMonitor(ctx, g, model.Query, train, test, cfg)
+		acc, err := KNNMonitor(ctx, be.GEMM(), model.Query, train, test, cfg)
 		if err != nil {
 			return err
 		}
@@ -298,7 +302,8 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 
 // KNNMonitor returns the kNN top-1 accuracy (percent) of net's normalised
 // embeddings: the train set's embeddings are the bank, the test set is
-// classified, as in the official CIFAR-10 demo (k 200, T 0.1).
+// classified, as in the official CIFAR-10 demo (k 200, T 0.1). Give it the
+// backend's GEMM (it splits work across the cores itself).
 func KNNMonitor(ctx context.Context, g blas.GEMM, net *engine.Net[float32], train, test *data.Dataset, cfg moco.Config) (float64, error) {
 	mean, std := Normalisation(cfg)
 	bank, d, err := eval.Embed(ctx, net, train, eval.Embedding, mean, std)
