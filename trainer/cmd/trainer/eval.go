@@ -94,13 +94,13 @@ type evalResult struct {
 func runEval(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags(env, "eval", "(--checkpoint FILE | --random-init [--arch A] [--width W] [--dim D] [--mlp]) --train PATH --test PATH [flags]")
 	var f evalFlags
-	fs.StringVar(&f.checkpoint, "checkpoint", "", "encoder to evaluate: a state dict or a `trainer pretrain` checkpoint (its query encoder)")
+	fs.StringVar(&f.checkpoint, "checkpoint", "", "encoder to evaluate: a state dict or a trainer pretrain checkpoint (its query encoder)")
 	fs.BoolVar(&f.randomInit, "random-init", false, "evaluate an untrained network instead: the baseline every result is read against")
 	fs.StringVar(&f.arch, "arch", "resnet18-cifar", "architecture with --random-init: "+archList())
 	fs.Float64Var(&f.width, "width", 0.25, "channel width multiplier with --random-init, in (0, 4]")
 	fs.IntVar(&f.dim, "dim", 128, "embedding width of the head with --random-init")
 	fs.BoolVar(&f.mlp, "mlp", false, "MoCo v2's MLP head with --random-init (default: one fc layer, as the cifar and moco-v1 recipes)")
-	fs.Uint64Var(&f.seed, "seed", 1, "weight seed with --random-init (the weights `trainer pretrain --seed S` starts from) and the linear protocol's row order")
+	fs.Uint64Var(&f.seed, "seed", 1, "weight seed with --random-init (the weights trainer pretrain --seed S starts from) and the linear protocol's row order")
 	fs.StringVar(&f.train, "train", "", "labelled training images: the kNN bank and the linear classifier's training set (required)")
 	fs.StringVar(&f.test, "test", "", "labelled test images that are classified (required)")
 	fs.IntVar(&f.limit, "limit", 0, "class-balanced subset of the training images (0: all)")
