@@ -220,7 +220,11 @@ func TestEveryModeTrains(t *testing.T) {
 			if tc.symmetric {
 				cfg.QueueSize = 48 // a multiple of the 16 keys enqueued per step
 			}
-			const pool, passes = 64, 8
+			const pool = 64
+			passes := 8
+			if testing.Short() {
+				passes = 2 // the race pass exercises every mode; the full pass checks learning
+			}
 			m, err := New(be, cfg, 32, 32, pool)
 			if err != nil {
 				t.Fatal(err)
@@ -252,7 +256,7 @@ func TestEveryModeTrains(t *testing.T) {
 				}
 			}
 			t.Logf("mean loss per pass: %.3f", passLoss)
-			if !(passLoss[passes-1] < 0.9*passLoss[1]) {
+			if passes > 2 && !(passLoss[passes-1] < 0.9*passLoss[1]) {
 				t.Errorf("loss did not fall: pass 2 %.3f, pass %d %.3f", passLoss[1], passes, passLoss[passes-1])
 			}
 		})
