@@ -112,3 +112,22 @@ func (b *Bar) line(done int, note string, now time.Time) string {
 	}
 	return s
 }
+
+// Lazy returns a progress callback for work whose total is known only once it
+// starts (such as data.Options.Progress): the bar is created on the first
+// report. finish closes the bar, if one was started.
+func Lazy(f *os.File, log *slog.Logger, label, unit string) (update func(done, total int), finish func(done int)) {
+	var bar *Bar
+	update = func(done, total int) {
+		if bar == nil {
+			bar = New(f, log, label, unit, total, 0)
+		}
+		bar.Update(done, "")
+	}
+	finish = func(done int) {
+		if bar != nil {
+			bar.Done(done, "")
+		}
+	}
+	return update, finish
+}

@@ -327,18 +327,11 @@ func labels(ds *data.Dataset) []int {
 }
 
 func loadData(ctx context.Context, opts Options, path string, limit int) (*data.Dataset, error) {
-	var bar *progress.Bar
-	ds, err := data.Load(ctx, path, data.Options{Limit: limit, Seed: opts.Config.Seed, Logger: opts.Logger, Progress: func(done, total int) {
-		if bar == nil {
-			bar = progress.New(opts.Progress, opts.Logger, "decode "+filepath.Base(path), "img", total, 0)
-		}
-		bar.Update(done, "")
-	}})
+	update, finish := progress.Lazy(opts.Progress, opts.Logger, "decode "+filepath.Base(path), "img")
+	ds, err := data.Load(ctx, path, data.Options{Limit: limit, Seed: opts.Config.Seed, Logger: opts.Logger, Progress: update})
 	if err != nil {
 		return nil, err
 	}
-	if bar != nil {
-		bar.Done(ds.Len(), "")
-	}
+	finish(ds.Len())
 	return ds, nil
 }

@@ -160,7 +160,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "wrote %s (sha256 %s) and %s\n", res.ONNX, res.SHA256, res.Manifest)
 	fmt.Fprintf(env.stdout, "  %s, input 3x%dx%d, features %d, embedding %d\n", weights.Describe(state.Arch), size, size, res.Features, res.Embedding)
-	fmt.Fprintf(env.stdout, "  verified with ONNX Runtime %s on %d images of %s (tolerance %g relative):\n", res.Verify.ONNXRuntime, n, shortName(verifyPath), onnxrun.Tolerance)
+	fmt.Fprintf(env.stdout, "  verified with ONNX Runtime %s on %d images of %s (tolerance %g relative):\n", res.Verify.ONNXRuntime, n, filepath.Base(verifyPath), onnxrun.Tolerance)
 	for _, d := range diffs {
 		fmt.Fprintf(env.stdout, "    %-9s max_abs_diff %.3g  max_rel_diff %.3g\n", d.Output, d.MaxAbs, d.MaxRel)
 	}

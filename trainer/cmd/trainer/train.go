@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -186,27 +187,13 @@ loop:
 
 // loadData loads a dataset with a progress bar.
 func loadData(ctx context.Context, env *environment, path string, limit int, seed uint64) (*data.Dataset, error) {
-	var bar *progress.Bar
-	ds, err := data.Load(ctx, path, data.Options{Limit: limit, Seed: seed, Logger: env.log, Progress: func(done, total int) {
-		if bar == nil {
-			bar = progress.New(os.Stderr, env.log, "decode "+shortName(path), "img", total, 0)
-		}
-		bar.Update(done, "")
-	}})
+	update, finish := progress.Lazy(os.Stderr, env.log, "decode "+filepath.Base(path), "img")
+	ds, err := data.Load(ctx, path, data.Options{Limit: limit, Seed: seed, Logger: env.log, Progress: update})
 	if err != nil {
 		return nil, err
 	}
-	if bar != nil {
-		bar.Done(ds.Len(), "")
-	}
+	finish(ds.Len())
 	return ds, nil
-}
-
-func shortName(path string) string {
-	if i := strings.LastIndexByte(path, '/'); i >= 0 {
-		return path[i+1:]
-	}
-	return path
 }
 
 // accuracy returns the top-1 accuracy in percent of tr's network on ds.
