@@ -43,3 +43,22 @@ func TestLineRendering(t *testing.T) {
 		}
 	}
 }
+
+func TestLazyStartsOnFirstReport(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	update, finish := Lazy(f, log, "decode", "img")
+	finish(0) // nothing started: no line
+	if logs.Len() != 0 {
+		t.Fatalf("finish before any report logged %q", logs.String())
+	}
+	update(10, 10)
+	finish(10)
+	if !strings.Contains(logs.String(), "decode done") || !strings.Contains(logs.String(), "done=10") {
+		t.Errorf("logs %q", logs.String())
+	}
+}
