@@ -112,11 +112,6 @@ func prepare(t *testing.T, tc netCase, batch int) *engine.Net[float32] {
 	return n
 }
 
-func stateOf(n *engine.Net[float32]) *weights.State {
-	return &weights.State{Arch: n.Arch, Params: slices.Clone(engine.HostData[float32](n.Params)),
-		Stats: slices.Clone(engine.HostData[float32](n.Stats)), BatchesTracked: n.BatchesTracked}
-}
-
 // reference runs the engine in eval mode: pooled features and the
 // L2-normalised output, as the exported graph computes them.
 func reference(t *testing.T, n *engine.Net[float32], x []float32, batch int) onnxrun.Output {
@@ -168,25 +163,30 @@ func open(t *testing.T, path string) *onnxrun.Session {
 	return s
 }
 
-// TestParityEveryArchitecture exports every architecture, random and
-// trained, and holds ONNX Runtime's outputs to the engine's within
-// onnxrun.Tolerance relative.
+// TestParityEveryArchitecture exports every architecture at 32x32 and at
+// 224x224 (and one size between), random and trained, with every head, and
+// holds ONNX Runtime's outputs to the engine's within onnxrun.Tolerance relative.
 func TestParityEveryArchitecture(t *testing.T) {
 	cases := []netCase{
 		{"resnet18", weights.HeadMLP, 16, 0.125, 224, movedStats},
+		{"resnet18", weights.HeadFC, 10, 0.125, 32, movedStats},
 		{"resnet34", weights.HeadFC, 16, 0.125, 64, movedStats},
+		{"resnet34", weights.HeadMLP, 16, 0.125, 224, movedStats},
+		{"resnet34", weights.HeadNone, 0, 0.125, 32, randomInit},
 		{"resnet50", weights.HeadMLP, 16, 0.125, 224, movedStats},
 		{"resnet50", weights.HeadNone, 0, 0.125, 96, randomInit},
+		{"resnet50", weights.HeadFC, 10, 0.125, 32, movedStats},
 		{"resnet18-cifar", weights.HeadNone, 0, 0.125, 32, randomInit},
 		{"resnet18-cifar", weights.HeadMLP, 32, 0.25, 32, movedStats},
 		{"resnet18-cifar", weights.HeadFC, 10, 0.25, 32, sgdSteps},
+		{"resnet18-cifar", weights.HeadMLP, 16, 0.125, 224, movedStats},
 	}
 	for _, tc := range cases {
 		const batch = 4
 		n := prepare(t, tc, batch)
 		name := fmt.Sprintf("%s @%d, %s", weights.Describe(n.Arch), tc.size, tc.prep)
 		t.Run(name, func(t *testing.T) {
-			path, _ := export(t, stateOf(n), tc.size)
+			path, _ := export(t, engine.StateOf(n), tc.size)
 			sess := open(t, path)
 			if h, w := sess.Input(); h != tc.size || w != tc.size {
 				t.Fatalf("session input %dx%d", h, w)
@@ -222,7 +222,7 @@ func TestParityCatchesPerturbedWeight(t *testing.T) {
 	tc := netCase{"resnet18-cifar", weights.HeadMLP, 16, 0.125, 32, movedStats}
 	const batch = 4
 	n := prepare(t, tc, batch)
-	_, m := export(t, stateOf(n), tc.size)
+	_, m := export(t, engine.StateOf(n), tc.size)
 	found := false
 	for _, in := range m.Graph.Initializer {
 		if in.Name != "layer2.0.conv1.weight" {
@@ -281,7 +281,7 @@ func TestOpenAndRunRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc := netCase{"resnet18-cifar", weights.HeadNone, 0, 0.125, 32, randomInit}
-	good, _ := export(t, stateOf(prepare(t, tc, 1)), 32)
+	good, _ := export(t, engine.StateOf(prepare(t, tc, 1)), 32)
 	raw, _ := os.ReadFile(good)
 	truncated := filepath.Join(dir, "truncated.onnx")
 	if err := os.WriteFile(truncated, raw[:len(raw)/2], 0o644); err != nil {
