@@ -1,6 +1,8 @@
 package onnxrun
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +26,7 @@ var ErrBatch = errors.New("bad input batch")
 type config struct {
 	threads   int
 	configure []func(*ort.SessionOptions) error
+	sha256    string
 }
 
 // Option adjusts how Open creates the session.
@@ -39,6 +42,13 @@ func WithThreads(n int) Option { return func(c *config) { c.threads = n } }
 func WithSessionOptions(f func(*ort.SessionOptions) error) Option {
 	return func(c *config) { c.configure = append(c.configure, f) }
 }
+
+// WithSHA256 makes Open refuse the file unless the bytes it reads hash to
+// sum (lower-case hex, as manifest.Manifest.SHA256): the check that the
+// session runs exactly the model a manifest was verified against, even if
+// the file is replaced between the verification and Open. The error wraps
+// manifest.ErrHash.
+func WithSHA256(sum string) Option { return func(c *config) { c.sha256 = sum } }
 
 // Session runs one encoder model. Run may be called from several
 // goroutines at once, but not while Close runs.
@@ -61,6 +71,12 @@ func Open(path string, opts ...Option) (*Session, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("onnxrun: %w", err)
+	}
+	if cfg.sha256 != "" {
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != cfg.sha256 {
+			return nil, fmt.Errorf("onnxrun: %s: %w: the file hashes to %s, expected %s", path, manifest.ErrHash, got, cfg.sha256)
+		}
 	}
 	s := &Session{path: path}
 	if err := s.readShapes(data); err != nil {
