@@ -8,11 +8,12 @@ set -euo pipefail
 
 # Debian packages the tests use.
 #   libopenblas0     fast GEMM loaded at run time (internal/blas)
+#   libturbojpeg0    optional fast JPEG decoding on the edge (edge/preprocess)
 #   mosquitto        real MQTT broker in tests
 #   ffmpeg           real frame source in tests
 #   gcc, libc6-dev   cgo: github.com/yalue/onnxruntime_go is a cgo package
 #   ca-certificates  HTTPS to the npm registry (fetch-onnxruntime.sh)
-readonly PACKAGES=(libopenblas0 mosquitto ffmpeg gcc libc6-dev ca-certificates)
+readonly PACKAGES=(libopenblas0 libturbojpeg0 mosquitto ffmpeg gcc libc6-dev ca-certificates)
 
 prog="$(basename "${BASH_SOURCE[0]}")"
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

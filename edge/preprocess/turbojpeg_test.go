@@ -21,7 +21,7 @@ func newTurbo(t testing.TB, opts ...preprocess.Option) *preprocess.Preprocessor 
 	t.Helper()
 	p, err := preprocess.New(cifarInput, append(opts, preprocess.WithTurboJPEG(""))...)
 	if err != nil {
-		t.Skipf("libjpeg-turbo unavailable (apt-get install libturbojpeg0): %v", err)
+		t.Fatalf("libjpeg-turbo unavailable (make test installs libturbojpeg0): %v", err)
 	}
 	t.Cleanup(func() { p.Close() })
 	return p
