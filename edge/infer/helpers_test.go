@@ -1,9 +1,7 @@
 package infer_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -11,7 +9,6 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -112,34 +109,13 @@ func exportModelWith(t testing.TB, dir string, spec modelSpec, edit func(params 
 // cifarJPEGs returns the first n JPEG files of the CIFAR-10 test archive.
 func cifarJPEGs(t testing.TB, n int) [][]byte {
 	t.Helper()
-	path, err := repo.CIFAR10("test.tar.gz")
+	files, err := repo.CIFAR10Files("test.tar.gz", n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var out [][]byte
-	for len(out) < n {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("reading %s: %v", path, err)
-		}
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
+	out := make([][]byte, len(files))
+	for i, f := range files {
+		out[i] = f.Data
 	}
 	return out
 }

@@ -1,16 +1,12 @@
 package preprocess_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/mocoedge/mocoedge/internal/repo"
@@ -28,34 +24,13 @@ var imagenetInput = manifest.Input{Height: 224, Width: 224, Resize: 224, Crop: 2
 // cifarJPEGs returns the first n JPEG files of the CIFAR-10 test archive.
 func cifarJPEGs(t testing.TB, n int) [][]byte {
 	t.Helper()
-	path, err := repo.CIFAR10("test.tar.gz")
+	files, err := repo.CIFAR10Files("test.tar.gz", n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	var out [][]byte
-	for len(out) < n {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("reading %s: %v (have %d images)", path, err, len(out))
-		}
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, b)
+	out := make([][]byte, len(files))
+	for i, f := range files {
+		out[i] = f.Data
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,23 @@ func TestCIFAR10(t *testing.T) {
 	t.Setenv(EnvCIFAR10, t.TempDir())
 	if _, err := CIFAR10("test.tar.gz"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("empty %s folder: %v", EnvCIFAR10, err)
+	}
+}
+
+func TestCIFAR10Files(t *testing.T) {
+	files, err := CIFAR10Files("test.tar.gz", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 3 {
+		t.Fatalf("%d files", len(files))
+	}
+	for _, f := range files {
+		if !strings.HasPrefix(f.Name, "test/") || len(f.Data) < 4 || f.Data[0] != 0xFF || f.Data[1] != 0xD8 {
+			t.Errorf("%s: %d bytes, not a JPEG from the test split", f.Name, len(f.Data))
+		}
+	}
+	if _, err := CIFAR10Files("test.tar.gz", 20000); err == nil {
+		t.Error("asking for more images than the archive holds must fail")
 	}
 }

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/mocoedge/mocoedge/internal/repo"
 	"github.com/mocoedge/mocoedge/models/manifest"
 	"github.com/mocoedge/mocoedge/models/onnxrun"
 	"github.com/mocoedge/mocoedge/models/weights"
@@ -22,34 +20,17 @@ import (
 // into dir, keeping their class folders, and returns their paths.
 func cifarJPEGs(t *testing.T, dir string, n int) []string {
 	t.Helper()
-	f, err := os.Open(cifar(t, "test.tar.gz"))
+	files, err := repo.CIFAR10Files("test.tar.gz", n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
 	var paths []string
-	for len(paths) < n {
-		h, err := tr.Next()
-		if err != nil {
-			t.Fatalf("reading the archive: %v", err)
-		}
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := filepath.Join(dir, filepath.FromSlash(h.Name))
+	for _, f := range files {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, p)

@@ -1,0 +1,53 @@
+package repo
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ArchiveFile is one file read out of an archive.
+type ArchiveFile struct {
+	Name string // path inside the archive, e.g. "test/airplane/0001.jpg"
+	Data []byte
+}
+
+// CIFAR10Files returns the first n JPEG files of the named CIFAR-10 archive
+// ("train.tar.gz" or "test.tar.gz") in archive order, read with the
+// standard library alone (independently of the trainer's loader), for tests
+// and benchmarks that need real image files.
+func CIFAR10Files(name string, n int) ([]ArchiveFile, error) {
+	path, err := CIFAR10(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	tr := tar.NewReader(gz)
+	var out []ArchiveFile
+	for len(out) < n {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("read %s after %d images: %w", path, len(out), err)
+		}
+		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("read %s in %s: %w", h.Name, path, err)
+		}
+		out = append(out, ArchiveFile{Name: strings.TrimPrefix(h.Name, "./"), Data: b})
+	}
+	return out, nil
+}
