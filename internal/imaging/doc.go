@@ -10,10 +10,11 @@
 //   - RGB: any image.Image as packed 8-bit RGB, alpha dropped, the way PIL's
 //     convert("RGB") and the training data loader see it.
 //
-// The arithmetic is the training side's (trainer/augment.ResizedCrop and
-// the evaluation preprocessing of `trainer embed`), operation for operation,
-// so the results are bit-identical to it on the same machine; the tests
-// hold them to it.
+// trainer/augment.ResizedCrop calls Resampler itself, so training
+// augmentation and edge preprocessing share one kernel; the tests hold it
+// bit for bit to an independent full-output reference (reference_test.go)
+// and hold Eval to `trainer embed`'s evaluation preprocessing spelled out
+// on that reference.
 //
 // The package is pure Go and depends on nothing but the standard library.
 package imaging

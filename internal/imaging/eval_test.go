@@ -6,12 +6,11 @@ import (
 	"testing"
 
 	"github.com/mocoedge/mocoedge/internal/imaging"
-	"github.com/mocoedge/mocoedge/trainer/augment"
 )
 
-// trainerPreprocess is `trainer embed`'s preprocess (trainer/cmd/trainer,
-// package main, so it cannot be imported): resize the whole image with
-// augment.ResizedCrop, then cut the centre and normalise.
+// trainerPreprocess is `trainer embed`'s preprocess, spelled out on the
+// reference resampler: resize the whole image, then cut the centre and
+// normalise.
 func trainerPreprocess(dst []float32, pix []uint8, h, w, resize, crop int, mean, std [3]float32) error {
 	rh, rw := resize, resize
 	if h < w {
@@ -19,15 +18,15 @@ func trainerPreprocess(dst []float32, pix []uint8, h, w, resize, crop int, mean,
 	} else if w < h {
 		rh = int(float64(resize) * float64(h) / float64(w))
 	}
-	img := augment.NewImage(rh, rw)
-	if err := augment.ResizedCrop(img, pix, h, w, 0, 0, h, w, rh, rw); err != nil {
+	img, err := referenceResizedCrop(pix, h, w, 0, 0, h, w, rh, rw)
+	if err != nil {
 		return err
 	}
 	top := int(math.RoundToEven(float64(rh-crop) / 2))
 	left := int(math.RoundToEven(float64(rw-crop) / 2))
 	plane := crop * crop
 	for c := range 3 {
-		src := img.Plane(c)
+		src := img[c*rh*rw : (c+1)*rh*rw]
 		out := dst[c*plane : (c+1)*plane]
 		for y := range crop {
 			row := src[(top+y)*rw+left:]

@@ -1,5 +1,7 @@
 package augment
 
+import "github.com/mocoedge/mocoedge/internal/imaging"
+
 // Image is a float32 RGB image in planar CHW layout: Pix holds the R plane,
 // then G, then B, each H*W values in row-major order, nominally in [0,1].
 // A worker reuses one Image for every sample it augments.
@@ -9,8 +11,8 @@ type Image struct {
 	// Pix holds 3*H*W values: the R, G and B planes.
 	Pix []float32
 
-	tmp  []float32 // scratch for transforms that need a second buffer
-	axes [2]axis   // resampling coefficients, reused
+	tmp       []float32         // scratch for transforms that need a second buffer
+	resampler imaging.Resampler // resampling coefficients and scratch, reused
 }
 
 // NewImage returns a black image of the given size.
