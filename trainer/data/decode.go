@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/color"
 	"image/jpeg"
 	"image/png"
 	"io"
+
+	"github.com/mocoedge/mocoedge/internal/imaging"
 )
 
 // maxImagePixels bounds the size an image header may claim (64 Mpixel, e.g.
@@ -88,106 +89,6 @@ func decodeInto(dst []uint8, h, w int, b []byte) error {
 	if r.Dx() != w || r.Dy() != h {
 		return fmt.Errorf("decoded size %dx%d differs from the header's %dx%d", r.Dy(), r.Dx(), h, w)
 	}
-	toRGB(dst, img)
+	imaging.RGB(img, dst) // dst holds exactly h*w*3 bytes, so it is written in place
 	return nil
-}
-
-// toRGB writes img into dst as HWC RGB bytes. Colour images keep their colour
-// channels and drop alpha (as PIL's convert("RGB") does); grey and paletted
-// images are expanded.
-func toRGB(dst []uint8, img image.Image) {
-	switch m := img.(type) {
-	case *image.YCbCr:
-		if ycbcrToRGB(dst, m) {
-			return
-		}
-	case *image.Gray:
-		b := m.Rect
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, y):][:b.Dx()]
-			for _, v := range row {
-				dst[i], dst[i+1], dst[i+2] = v, v, v
-				i += 3
-			}
-		}
-		return
-	case *image.NRGBA:
-		b := m.Rect
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, y):][:4*b.Dx()]
-			for p := 0; p < len(row); p += 4 {
-				dst[i], dst[i+1], dst[i+2] = row[p], row[p+1], row[p+2]
-				i += 3
-			}
-		}
-		return
-	case *image.Paletted:
-		pal := make([][3]uint8, len(m.Palette))
-		for k, c := range m.Palette {
-			n := color.NRGBAModel.Convert(c).(color.NRGBA)
-			pal[k] = [3]uint8{n.R, n.G, n.B}
-		}
-		b := m.Rect
-		i := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			row := m.Pix[m.PixOffset(b.Min.X, y):][:b.Dx()]
-			for _, k := range row {
-				var c [3]uint8
-				if int(k) < len(pal) {
-					c = pal[k]
-				}
-				dst[i], dst[i+1], dst[i+2] = c[0], c[1], c[2]
-				i += 3
-			}
-		}
-		return
-	}
-	b := img.Bounds()
-	i := 0
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			dst[i], dst[i+1], dst[i+2] = c.R, c.G, c.B
-			i += 3
-		}
-	}
-}
-
-// ycbcrToRGB converts the common JPEG case without per-pixel interface
-// calls; it returns false for layouts it does not handle.
-func ycbcrToRGB(dst []uint8, m *image.YCbCr) bool {
-	var hs, vs uint
-	switch m.SubsampleRatio {
-	case image.YCbCrSubsampleRatio444:
-	case image.YCbCrSubsampleRatio422:
-		hs = 1
-	case image.YCbCrSubsampleRatio420:
-		hs, vs = 1, 1
-	case image.YCbCrSubsampleRatio440:
-		vs = 1
-	case image.YCbCrSubsampleRatio411:
-		hs = 2
-	case image.YCbCrSubsampleRatio410:
-		hs, vs = 2, 1
-	default:
-		return false
-	}
-	b := m.Rect
-	if b.Min.X != 0 || b.Min.Y != 0 {
-		return false
-	}
-	i := 0
-	for y := 0; y < b.Max.Y; y++ {
-		yrow := m.Y[y*m.YStride:][:b.Max.X]
-		crow := (y >> vs) * m.CStride
-		for x, yy := range yrow {
-			ci := crow + x>>hs
-			r, g, bl := color.YCbCrToRGB(yy, m.Cb[ci], m.Cr[ci])
-			dst[i], dst[i+1], dst[i+2] = r, g, bl
-			i += 3
-		}
-	}
-	return true
 }
