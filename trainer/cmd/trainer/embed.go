@@ -6,21 +6,19 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
-	"image/color"
 	_ "image/jpeg" // decoders for image.Decode
 	_ "image/png"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mocoedge/mocoedge/internal/imaging"
 	"github.com/mocoedge/mocoedge/models/manifest"
 	"github.com/mocoedge/mocoedge/models/onnxrun"
 	"github.com/mocoedge/mocoedge/models/weights"
-	"github.com/mocoedge/mocoedge/trainer/augment"
 )
 
 // embedLine is one line of `trainer embed --json`.
@@ -204,22 +202,7 @@ func decodeRGB(path string) (pix []uint8, h, w int, err error) {
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("images: %s: %w", path, err)
 	}
-	b := img.Bounds()
-	h, w = b.Dy(), b.Dx()
-	pix = make([]uint8, 0, 3*h*w)
-	ycc, isYCbCr := img.(*image.YCbCr)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			if isYCbCr {
-				yi, ci := ycc.YOffset(x, y), ycc.COffset(x, y)
-				r, g, bl := color.YCbCrToRGB(ycc.Y[yi], ycc.Cb[ci], ycc.Cr[ci])
-				pix = append(pix, r, g, bl)
-				continue
-			}
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
-			pix = append(pix, c.R, c.G, c.B)
-		}
-	}
+	pix, h, w = imaging.RGB(img, nil)
 	return pix, h, w, nil
 }
 
@@ -228,31 +211,13 @@ func decodeRGB(path string) (pix []uint8, h, w int, err error) {
 // PIL's bilinear filter, a centred in.Crop square cut out, then
 // (pixel/255 − mean)/std per channel. dst holds 3×Height×Width values.
 func preprocess(dst []float32, pix []uint8, h, w int, in manifest.Input) error {
-	rh, rw := in.Resize, in.Resize
-	if h < w { // torchvision Resize(int): the shorter side becomes Resize
-		rw = int(float64(in.Resize) * float64(w) / float64(h))
-	} else if w < h {
-		rh = int(float64(in.Resize) * float64(h) / float64(w))
+	if in.Crop != in.Height || in.Crop != in.Width {
+		return fmt.Errorf("preprocess: crop %d into a %dx%d input", in.Crop, in.Height, in.Width)
 	}
-	img := augment.NewImage(rh, rw)
-	if err := augment.ResizedCrop(img, pix, h, w, 0, 0, h, w, rh, rw); err != nil {
+	ev, err := imaging.NewEval(in.Resize, in.Crop, in.Mean, in.Std)
+	if err != nil {
 		return err
 	}
-	top := int(math.RoundToEven(float64(rh-in.Crop) / 2))
-	left := int(math.RoundToEven(float64(rw-in.Crop) / 2))
-	plane := in.Height * in.Width
-	if len(dst) != 3*plane || in.Crop != in.Height || in.Crop != in.Width {
-		return fmt.Errorf("preprocess: crop %d into a %dx%d input of %d values", in.Crop, in.Height, in.Width, len(dst))
-	}
-	for c := range 3 {
-		src := img.Plane(c)
-		out := dst[c*plane : (c+1)*plane]
-		for y := range in.Height {
-			row := src[(top+y)*rw+left:]
-			for x := range in.Width {
-				out[y*in.Width+x] = (row[x] - in.Mean[c]) / in.Std[c]
-			}
-		}
-	}
-	return nil
+	var r imaging.Resampler
+	return ev.Apply(&r, dst, pix, h, w)
 }
