@@ -38,7 +38,7 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 	output := fs.String("output", "embedding", "which output to print: features or embedding")
 	batch := fs.Int("batch", 32, "images per forward pass")
 	input := fs.Int("input", 0, "image side with --checkpoint (0: the architecture's usual size)")
-	norm := fs.String("norm", "cifar10", "input normalisation with --checkpoint: cifar10 or imagenet")
+	norm := fs.String("norm", "auto", normHelp+" (with --checkpoint; a model takes its manifest's)")
 	threads := fs.Int("threads", env.settings.threads, "threads (0: all cores)")
 	asJSON := fs.Bool("json", false, `print one JSON object per image: {"path":...,"vector":[...]}`)
 	if err := parse(fs, args); err != nil {
@@ -54,9 +54,8 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 	case *batch < 1 || *input < 0:
 		return usagef("--batch must be >= 1 and --input >= 0")
 	}
-	mean, std, ok := normalisation(*norm)
-	if !ok {
-		return usagef("--norm %q: accepted are cifar10, imagenet", *norm)
+	if !validNorm(*norm) {
+		return usagef("--norm %q: accepted are auto, cifar10, imagenet", *norm)
 	}
 	paths, err := listImages(*images)
 	if err != nil {
@@ -80,10 +79,11 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 		defer sess.Close()
 		run, in = sess.Run, m.Input
 	} else {
-		s, _, err := weights.Load(*checkpoint)
+		s, md, err := weights.Load(*checkpoint)
 		if err != nil {
 			return err
 		}
+		mean, std, _ := normalisation(resolveNorm(*norm, md, s.Arch))
 		size := cmp.Or(*input, s.Arch.InputSize)
 		net, err := newEngineNet(env, s, min(*batch, len(paths)), size, *threads)
 		if err != nil {

@@ -17,8 +17,6 @@ import (
 	"github.com/mocoedge/mocoedge/trainer/data"
 	"github.com/mocoedge/mocoedge/trainer/engine"
 	"github.com/mocoedge/mocoedge/trainer/eval"
-	"github.com/mocoedge/mocoedge/trainer/moco"
-	"github.com/mocoedge/mocoedge/trainer/pretrain"
 )
 
 // evalDataSeed picks the --limit subsets. It is fixed, not --seed, so that
@@ -112,7 +110,7 @@ func runEval(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&f.linearBatch, "linear-batch", eval.DefaultLinearBatch, "linear: rows per SGD step")
 	fs.Float64Var(&f.linearLR, "linear-lr", eval.DefaultLinearLR, "linear: step size in units of the loss's curvature bound (1 is safe; see trainer/eval.Linear)")
 	fs.Float64Var(&f.linearWD, "linear-wd", 0, "linear: weight decay")
-	fs.StringVar(&f.norm, "norm", "auto", "input normalisation: cifar10, imagenet, or auto (the checkpoint's recipe; else cifar10 for 32-pixel architectures, imagenet otherwise)")
+	fs.StringVar(&f.norm, "norm", "auto", normHelp)
 	fs.IntVar(&f.input, "input", 0, "image side in pixels (0: the architecture's usual size)")
 	fs.IntVar(&f.batch, "batch", 0, "images per forward pass (0: 128 for inputs up to 64 pixels, 16 otherwise)")
 	fs.IntVar(&f.threads, "threads", env.settings.threads, "threads (0: all cores)")
@@ -274,10 +272,8 @@ func (f *evalFlags) check(fs *flag.FlagSet) error {
 		return usagef("--linear-epochs, --linear-batch and --linear-lr must be positive and --linear-wd >= 0")
 	case f.input < 0 || f.batch < 0:
 		return usagef("--input and --batch must be >= 0")
-	case f.norm != "auto":
-		if _, _, ok := normalisation(f.norm); !ok {
-			return usagef("--norm %q: accepted are auto, cifar10, imagenet", f.norm)
-		}
+	case !validNorm(f.norm):
+		return usagef("--norm %q: accepted are auto, cifar10, imagenet", f.norm)
 	}
 	return nil
 }
@@ -305,9 +301,7 @@ func (f *evalFlags) state() (*weights.State, evalResult, error) {
 			return nil, res, err
 		}
 		res.Weights = f.checkpoint
-		if f.norm == "auto" {
-			f.norm = recipeNorm(md[weights.KeyMethod])
-		}
+		f.norm = resolveNorm(f.norm, md, s.Arch)
 	}
 	a := s.Arch
 	res.Arch, res.Width, res.Head, res.Params = a.Name, a.Width, weights.Head(a), a.NumParams()
@@ -315,31 +309,11 @@ func (f *evalFlags) state() (*weights.State, evalResult, error) {
 	return s, res, nil
 }
 
-// recipeNorm returns the normalisation of the MoCo recipe that a
-// checkpoint's method names ("moco/cifar", "moco-v2"), or "" when it names none.
-func recipeNorm(method string) string {
-	cfg, err := moco.Recipe(strings.TrimPrefix(method, "moco/"))
-	if err != nil {
-		return ""
-	}
-	if mean, _ := pretrain.Normalisation(cfg); mean == data.CIFAR10Mean() {
-		return "cifar10"
-	}
-	return "imagenet"
-}
-
-// normalisation settles --norm auto and returns its mean and std.
+// normalisation settles --norm auto (for a random-init network; a
+// checkpoint's was settled when it was loaded) and returns its mean and std.
 func (f *evalFlags) normalisation(s *weights.State) (mean, std [3]float32, err error) {
-	if f.norm == "auto" || f.norm == "" {
-		f.norm = "imagenet"
-		if s.Arch.InputSize <= 64 {
-			f.norm = "cifar10"
-		}
-	}
-	mean, std, ok := normalisation(f.norm)
-	if !ok {
-		return mean, std, fmt.Errorf("normalisation %q: accepted are cifar10, imagenet", f.norm)
-	}
+	f.norm = resolveNorm(f.norm, nil, s.Arch)
+	mean, std, _ = normalisation(f.norm)
 	return mean, std, nil
 }
 

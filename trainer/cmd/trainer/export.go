@@ -79,7 +79,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&f.dim, "dim", 128, "embedding width of the head with --random-init")
 	fs.Uint64Var(&f.seed, "seed", 1, "weight seed with --random-init")
 	fs.IntVar(&f.input, "input", 0, "image side in pixels (0: the architecture's usual size)")
-	fs.StringVar(&f.norm, "norm", "cifar10", "input normalisation written to the manifest: cifar10 or imagenet")
+	fs.StringVar(&f.norm, "norm", "auto", normHelp+"; written to the manifest")
 	fs.StringVar(&f.out, "out", "", "ONNX file to write (NAME.onnx); NAME.manifest.json goes beside it (required)")
 	fs.StringVar(&f.name, "name", "", "model name in the manifest (default: NAME)")
 	fs.StringVar(&f.verifyData, "verify-data", "", "images to verify the export on (default: ../shared/datasets/cifar10/test.tar.gz from the repository root)")
@@ -103,7 +103,7 @@ func runExport(ctx context.Context, env *environment, args []string) error {
 	if size == 0 {
 		size = state.Arch.InputSize
 	}
-	mean, std, _ := normalisation(f.norm)
+	mean, std, _ := normalisation(provenance.norm)
 	m := &manifest.Manifest{
 		Name: f.name, Arch: state.Arch.Name, Width: state.Arch.Width, Head: weights.Head(state.Arch),
 		Method:  provenance.method,
@@ -181,8 +181,8 @@ func (f *exportFlags) check() error {
 	case f.input < 0 || f.verifyImages < 1:
 		return usagef("--input must be >= 0 and --verify-images >= 1")
 	}
-	if _, _, ok := normalisation(f.norm); !ok {
-		return usagef("--norm %q: accepted are cifar10, imagenet", f.norm)
+	if !validNorm(f.norm) {
+		return usagef("--norm %q: accepted are auto, cifar10, imagenet", f.norm)
 	}
 	if dir := filepath.Dir(f.out); !isDir(dir) {
 		return fmt.Errorf("output folder %s does not exist", dir)
@@ -194,6 +194,7 @@ func (f *exportFlags) check() error {
 type provenance struct {
 	method  string
 	trained manifest.Trained
+	norm    string // the input normalisation, --norm with auto settled
 }
 
 // state returns the weights to export: a checkpoint's (with the head
@@ -215,7 +216,7 @@ func (f *exportFlags) state() (*weights.State, provenance, error) {
 			return nil, provenance{}, err
 		}
 		net.Init(f.seed)
-		return engine.StateOf(net), provenance{method: "random-init"}, nil
+		return engine.StateOf(net), provenance{method: "random-init", norm: resolveNorm(f.norm, nil, a)}, nil
 	}
 	s, md, err := weights.Load(f.checkpoint)
 	if err != nil {
@@ -231,7 +232,9 @@ func (f *exportFlags) state() (*weights.State, provenance, error) {
 	default:
 		return nil, provenance{}, usagef("--head %s: the checkpoint has a %s head; accepted are none (drop it) or %s", f.head, have, have)
 	}
-	return s, provenanceOf(md), nil
+	p := provenanceOf(md)
+	p.norm = resolveNorm(f.norm, md, s.Arch)
+	return s, p, nil
 }
 
 // provenanceOf reads the training record a checkpoint's metadata may hold
@@ -353,17 +356,6 @@ func l2Normalize(v []float32, d int) {
 			row[j] = float32(float64(x) * inv)
 		}
 	}
-}
-
-// normalisation returns the per-channel mean and std named by --norm.
-func normalisation(name string) (mean, std [3]float32, ok bool) {
-	switch name {
-	case "cifar10":
-		return data.CIFAR10Mean(), data.CIFAR10Std(), true
-	case "imagenet":
-		return data.ImageNetMean(), data.ImageNetStd(), true
-	}
-	return mean, std, false
 }
 
 func isDir(p string) bool {

@@ -154,7 +154,7 @@ func TestExportErrors(t *testing.T) {
 		{"both sources", []string{"--random-init", "--checkpoint", ckpt, "--out", out}, 2, "exactly one of"},
 		{"bad head", []string{"--random-init", "--head", "transformer", "--out", out}, 2, "accepted are none, fc, mlp"},
 		{"bad arch", []string{"--random-init", "--arch", "vgg16", "--out", out}, 2, "accepted are resnet18"},
-		{"bad norm", []string{"--random-init", "--norm", "mnist", "--out", out}, 2, "accepted are cifar10, imagenet"},
+		{"bad norm", []string{"--random-init", "--norm", "mnist", "--out", out}, 2, "accepted are auto, cifar10, imagenet"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
