@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mocoedge/mocoedge/internal/blas"
+	"github.com/mocoedge/mocoedge/models/safetensors"
 	"github.com/mocoedge/mocoedge/trainer/moco"
 )
 
@@ -83,9 +84,18 @@ func TestBadCheckpointsAreRefused(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	opts := tinyOptions(t, dir)
-	opts.MaxSteps = 4
+	opts.MaxSteps = 6 // a checkpoint at the end of epoch 1 (step 4), the final one at step 6
 	if _, err := Run(ctx, g, opts); err != nil {
 		t.Fatal(err)
+	}
+	for name, step := range map[string]string{CheckpointName: "6", PreviousName: "4"} {
+		f, err := safetensors.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.Metadata[keyStep]; got != step {
+			t.Errorf("%s holds step %s, want %s", name, got, step)
+		}
 	}
 	// Starting a new run over it: refused.
 	if _, err := Run(ctx, g, tinyOptions(t, dir)); !errors.Is(err, ErrRunExists) {

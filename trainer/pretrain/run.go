@@ -259,11 +259,17 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		if pos.batch >= steps {
 			pos = position{epoch + 1, 0}
 		}
-		if err := saveCheckpoint(opts.Out, model, pos, provenance(lastKNN)); err != nil {
-			return sum, err
+		interrupted := stopped && ctx.Err() != nil
+		// A run that ends here (last epoch or --max-steps) writes its one final
+		// checkpoint after the final kNN, below; saving here too would push the
+		// real previous checkpoint out of checkpoint.prev.safetensors.
+		if interrupted || !(stopped || epoch+1 == cfg.Epochs) {
+			if err := saveCheckpoint(opts.Out, model, pos, provenance(lastKNN)); err != nil {
+				return sum, err
+			}
 		}
 		if stopped {
-			if ctx.Err() != nil {
+			if interrupted {
 				sum.Interrupted = true
 				log.Info("stopped; the run can continue with --resume", "checkpoint", filepath.Join(opts.Out, CheckpointName), "epoch", pos.epoch, "batch", pos.batch)
 			}
@@ -281,12 +287,14 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	sum.Seconds = time.Since(trainStart).Seconds()
 	sum.ImgPerS = float64(sum.Images) / sum.Seconds
 	if !sum.Interrupted {
-		if err := monitor(epoch); err != nil {
-			return sum, err
-		}
-		// Record the final kNN in the checkpoint for `trainer export`'s manifest.
+		knnErr := monitor(epoch)
+		// The final checkpoint carries the final kNN for `trainer export`'s
+		// manifest; it is written even when that evaluation failed.
 		if err := saveCheckpoint(opts.Out, model, pos, provenance(lastKNN)); err != nil {
 			return sum, err
+		}
+		if knnErr != nil {
+			return sum, knnErr
 		}
 	}
 	if records, err := readMetrics(filepath.Join(opts.Out, "metrics.jsonl")); err == nil {
