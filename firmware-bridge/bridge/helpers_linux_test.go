@@ -6,12 +6,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/color"
 	"image/jpeg"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sync"
@@ -213,21 +210,14 @@ func link(t *testing.T, path, target string) {
 
 func symlinkPath(t *testing.T) string { return filepath.Join(t.TempDir(), "ttyBOARD") }
 
-// testJPEG encodes a w×h picture with detail, so that it takes many chunks.
+// testJPEG returns a detailed w×h JPEG that takes many chunks.
 func testJPEG(t testing.TB, w, h int, seed uint64) []byte {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(seed, 2))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(rng.IntN(64) + x*y), 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+	pic, err := simulator.Picture(w, h, seed)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return pic
 }
 
 // checkFrame checks that f is want, byte for byte, and decodes.

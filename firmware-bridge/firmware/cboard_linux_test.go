@@ -8,11 +8,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
 	"image/jpeg"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,6 +21,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
+	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 )
 
 const wait = 5 * time.Second
@@ -226,26 +224,18 @@ func runBridge(t *testing.T, path string, s bridge.Sink, frameQueue int) *bridge
 	return b
 }
 
-// testJPEG encodes a w×h picture with detail and returns it and a file
-// holding it.
+// testJPEG returns a detailed w×h JPEG and a file holding it.
 func testJPEG(t *testing.T, w, h int, seed uint64) ([]byte, string) {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(seed, 3))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(rng.IntN(64) + x*y), 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+	pic, err := simulator.Picture(w, h, seed)
+	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), fmt.Sprintf("pic-%d.jpg", seed))
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, pic, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes(), path
+	return pic, path
 }
 
 // TestCFirmwareWithBridge runs the C firmware on a pseudo-terminal and the

@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"image"
-	"image/color"
 	"image/jpeg"
 	"math/rand/v2"
 	"testing"
@@ -99,21 +97,14 @@ func recv[T any](t *testing.T, ch <-chan T, what string) T {
 	return zero
 }
 
-// testJPEG encodes a w×h picture with detail, so that it takes many chunks.
+// testJPEG returns a detailed w×h JPEG that takes many chunks.
 func testJPEG(t *testing.T, w, h int) []byte {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	rng := rand.New(rand.NewPCG(1, 2))
-	for y := range h {
-		for x := range w {
-			img.Set(x, y, color.RGBA{uint8(x), uint8(y), uint8(rng.IntN(64) + x*y), 255})
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+	pic, err := Picture(w, h, 1)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return buf.Bytes()
+	return pic
 }
 
 func checkJPEG(t *testing.T, f protocol.JPEGFrame, want []byte) {
