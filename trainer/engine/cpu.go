@@ -35,7 +35,8 @@ type CPU[T Float] struct {
 	gemm    blas.GEMM
 	threads int
 
-	scratch [3][]T // im2col, GEMM output and column-gradient workspaces
+	scratch [3][]T    // im2col, GEMM output and column-gradient workspaces
+	losses  []float64 // per-row losses of SoftmaxCrossEntropy
 }
 
 // colBudget bounds the im2col workspace (elements): big enough for GEMMs with

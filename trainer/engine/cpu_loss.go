@@ -56,7 +56,10 @@ func (c *CPU[T]) SoftmaxCrossEntropy(dlogits, logits Buffer[T], labels []int32, 
 	if dlogits != nil {
 		dz = HostData[T](dlogits)
 	}
-	losses := make([]float64, n)
+	if cap(c.losses) < n {
+		c.losses = make([]float64, n)
+	}
+	losses := c.losses[:n]
 	c.parallel(n, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			row := z[r*k : (r+1)*k]
