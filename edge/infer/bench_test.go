@@ -18,11 +18,12 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/infer"
 	"github.com/mocoedge/mocoedge/edge/preprocess"
+	"github.com/mocoedge/mocoedge/internal/testmodel"
 	"github.com/mocoedge/mocoedge/models/onnxrun"
 )
 
 // resnet18Spec is torchvision's ResNet-18 at 224x224 (width 1).
-var resnet18Spec = modelSpec{name: "resnet18", arch: "resnet18", width: 1, size: 224, dim: 128, seed: 1}
+var resnet18Spec = testmodel.ResNet18
 
 // vgaJPEGs re-encodes CIFAR images as 640x480 JPEGs (nearest neighbour
 // plus a fine pattern, so the files have detail to decode), the size of a
@@ -144,11 +145,11 @@ func benchModel(b *testing.B, spec modelSpec) string {
 		}
 		benchModels.dir, benchModels.paths = dir, map[string]string{}
 	})
-	if p, ok := benchModels.paths[spec.name]; ok {
+	if p, ok := benchModels.paths[spec.Name]; ok {
 		return p
 	}
 	p, _ := exportModel(b, benchModels.dir, spec)
-	benchModels.paths[spec.name] = p
+	benchModels.paths[spec.Name] = p
 	return p
 }
 
@@ -156,7 +157,7 @@ func benchModel(b *testing.B, spec modelSpec) string {
 func BenchmarkRaw(b *testing.B) {
 	for _, spec := range []modelSpec{cifarSpec, resnet18Spec} {
 		for _, batch := range []int{1, 8} {
-			b.Run(fmt.Sprintf("%s/batch=%d", spec.name, batch), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/batch=%d", spec.Name, batch), func(b *testing.B) {
 				sess, err := onnxrun.Open(benchModel(b, spec), onnxrun.WithSessionOptions(func(o *ort.SessionOptions) error {
 					return o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0")
 				}))
@@ -164,7 +165,7 @@ func BenchmarkRaw(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer sess.Close()
-				x := make([]float32, batch*3*spec.size*spec.size)
+				x := make([]float32, batch*3*spec.Size*spec.Size)
 				if _, err := sess.Run(x, batch); err != nil {
 					b.Fatal(err)
 				}
@@ -186,7 +187,7 @@ func BenchmarkPipeline(b *testing.B) {
 	images := cifarJPEGs(b, 64)
 	for _, spec := range []modelSpec{cifarSpec, resnet18Spec} {
 		for _, batch := range []int{1, 8} {
-			b.Run(fmt.Sprintf("%s/batch=%d", spec.name, batch), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s/batch=%d", spec.Name, batch), func(b *testing.B) {
 				path := benchModel(b, spec)
 				log, _ := testLogger(b)
 				e, err := infer.New(context.Background(), path, infer.WithLogger(log), infer.WithBatch(batch, infer.DefaultBatchWait))

@@ -55,7 +55,7 @@ func TestReloadRefusedKeepsServing(t *testing.T) {
 	// bad writes a fresh model named name, then breaks it with f.
 	bad := func(name string, f func(path string)) string {
 		spec := cifarSpec
-		spec.name, spec.seed = name, 7
+		spec.Name, spec.Seed = name, 7
 		p, _ := exportModel(t, dir, spec)
 		f(p)
 		return p
@@ -133,9 +133,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	dir := t.TempDir()
 	pathA, a := exportModel(t, dir, cifarSpec)
 	specB := cifarSpec
-	specB.name, specB.seed = "cifar-b", 2
+	specB.Name, specB.Seed = "cifar-b", 2
 	pathB, b := exportModel(t, dir, specB)
-	specC := modelSpec{name: "small48", arch: "resnet18-cifar", width: 0.125, size: 48, dim: 32, seed: 3}
+	specC := modelSpec{Name: "small48", Arch: "resnet18-cifar", Width: 0.125, Size: 48, Dim: 32, Seed: 3}
 	pathC, c := exportModel(t, dir, specC)
 
 	e := newEngine(t, pathA, infer.WithBatch(4, 2*time.Millisecond))
@@ -206,7 +206,7 @@ func TestReloadUnderLoad(t *testing.T) {
 func TestDryRunRefusesNaN(t *testing.T) {
 	dir := t.TempDir()
 	spec := cifarSpec
-	spec.name = "nan"
+	spec.Name = "nan"
 	path, _ := exportModelWith(t, dir, spec, func(s []float32) { s[0] = float32(math.NaN()) })
 	log, _ := testLogger(t)
 	_, err := infer.New(context.Background(), path, infer.WithProviders(infer.ProviderCPU), infer.WithLogger(log))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/preprocess"
 	"github.com/mocoedge/mocoedge/internal/imaging"
+	"github.com/mocoedge/mocoedge/internal/testmodel"
 	"github.com/mocoedge/mocoedge/models/manifest"
 )
 
@@ -101,22 +102,7 @@ func TestBytesImageAndRGBAgree(t *testing.T) {
 	}
 }
 
-// hugeJPEG patches the SOF0 segment of a real JPEG to declare w×h.
-func hugeJPEG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, image.NewGray(image.Rect(0, 0, 8, 8)), nil); err != nil {
-		t.Fatal(err)
-	}
-	b := buf.Bytes()
-	i := bytes.Index(b, []byte{0xff, 0xc0})
-	if i < 0 {
-		t.Fatal("no SOF0 marker")
-	}
-	binary.BigEndian.PutUint16(b[i+5:], uint16(h))
-	binary.BigEndian.PutUint16(b[i+7:], uint16(w))
-	return b
-}
+func hugeJPEG(t *testing.T, w, h int) []byte { return testmodel.HugeJPEG(t, w, h) }
 
 // hugePNG patches the IHDR chunk of a real PNG to declare w×h, with a
 // valid CRC.
