@@ -8,13 +8,11 @@ import (
 	"image"
 	_ "image/jpeg" // decoders for image.Decode
 	_ "image/png"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/mocoedge/mocoedge/internal/imagefiles"
 	"github.com/mocoedge/mocoedge/internal/imaging"
 	"github.com/mocoedge/mocoedge/models/manifest"
 	"github.com/mocoedge/mocoedge/models/onnxrun"
@@ -57,7 +55,7 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 	if !validNorm(*norm) {
 		return usagef("--norm %q: accepted are auto, cifar10, imagenet", *norm)
 	}
-	paths, err := listImages(*images)
+	paths, err := imagefiles.List(*images)
 	if err != nil {
 		return err
 	}
@@ -135,59 +133,6 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	return nil
-}
-
-// isImageName reports whether p ends like an image file listImages picks
-// up in folders and globs.
-func isImageName(p string) bool {
-	switch strings.ToLower(filepath.Ext(p)) {
-	case ".jpg", ".jpeg", ".png":
-		return true
-	}
-	return false
-}
-
-// listImages expands PATH: an existing file is itself, a folder gives every
-// image file below it, anything else is a glob pattern. Paths are sorted.
-func listImages(pattern string) ([]string, error) {
-	st, err := os.Stat(pattern)
-	switch {
-	case err == nil && !st.IsDir():
-		return []string{pattern}, nil
-	case err == nil:
-		var out []string
-		err := filepath.WalkDir(pattern, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && isImageName(p) {
-				out = append(out, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("images: %w", err)
-		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("images: no .jpg, .jpeg or .png files under %s", pattern)
-		}
-		return out, nil
-	}
-	matches, gerr := filepath.Glob(pattern)
-	if gerr != nil {
-		return nil, fmt.Errorf("images: bad pattern %q: %w", pattern, gerr)
-	}
-	var out []string
-	for _, m := range matches {
-		if st, err := os.Stat(m); err == nil && !st.IsDir() && isImageName(m) {
-			out = append(out, m)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("images: %s: no such file, folder or matching images", pattern)
-	}
-	slices.Sort(out)
-	return out, nil
 }
 
 // decodeRGB reads a JPEG or PNG file as HWC RGB bytes. Alpha is dropped, as
