@@ -38,6 +38,12 @@ type BenchOptions struct {
 	// Preprocess holds the options of the pipeline's Preprocessor, for
 	// example preprocess.WithTurboJPEG (default: none).
 	Preprocess []preprocess.Option
+	// Sink, when set, receives every answered image's result and its
+	// preprocessed pixels (valid only during the call) inside the timed
+	// pipeline, on the producer's goroutine: `edge bench` makes the
+	// thumbnail and appends to a key queue there, so the pipeline figure
+	// includes what the daemon does with each frame.
+	Sink func(r Result, pixels []float32) error
 }
 
 // BenchReport is what Bench measured.
@@ -150,7 +156,7 @@ func benchBatch(ctx context.Context, path string, o BenchOptions, b int, rep *Be
 	}
 	res := BenchResult{Batch: b}
 	// A short untimed pipeline run settles the allocator and the threads.
-	if _, _, err := benchPipeline(ctx, e, p, o.Images, producers, o.Duration/10); err != nil {
+	if _, _, err := benchPipeline(ctx, e, p, o.Images, producers, o.Duration/10, o.Sink); err != nil {
 		return BenchResult{}, err
 	}
 	before := e.Stats()
@@ -159,7 +165,7 @@ func benchBatch(ctx context.Context, path string, o BenchOptions, b int, rep *Be
 		if err != nil {
 			return BenchResult{}, err
 		}
-		pipe, dropped, err := benchPipeline(ctx, e, p, o.Images, producers, o.Duration)
+		pipe, dropped, err := benchPipeline(ctx, e, p, o.Images, producers, o.Duration, o.Sink)
 		if err != nil {
 			return BenchResult{}, err
 		}
@@ -199,9 +205,9 @@ func benchRaw(ctx context.Context, e *Engine, x []float32, n int, d time.Duratio
 }
 
 // benchPipeline runs producers that each decode, preprocess and embed one
-// image at a time, for d; it returns answered images/s and how many
-// requests the queue refused.
-func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, images [][]byte, producers int, d time.Duration) (float64, uint64, error) {
+// image at a time, for d, handing each result to sink (when set); it
+// returns answered images/s and how many requests the queue refused.
+func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, images [][]byte, producers int, d time.Duration, sink func(Result, []float32) error) (float64, uint64, error) {
 	info, ok := e.Model()
 	if !ok {
 		return 0, 0, ErrModelNotLoaded
@@ -223,7 +229,10 @@ func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, i
 					errOnce.Do(func() { firstErr = err })
 					return
 				}
-				_, err := e.Embed(ctx, Batch{Pixels: buf, N: 1, Model: info.SHA256})
+				res, err := e.Embed(ctx, Batch{Pixels: buf, N: 1, Model: info.SHA256})
+				if err == nil && sink != nil {
+					err = sink(res, buf)
+				}
 				switch {
 				case errors.Is(err, ErrQueueFull):
 					dropped.Add(1)
