@@ -5,7 +5,7 @@ package config
 // variable) and a doc tag (the comment in `edge config --print-default` and
 // the line in the configuration reference).
 type Config struct {
-	DeviceID  string     `yaml:"device_id" doc:"device id: the MQTT client id and topic segment (default: the host name)"`
+	DeviceID  string     `yaml:"device_id" doc:"device id: the MQTT client id and topic segment, letters, digits, - and _ (default: the host name, other characters replaced by -)"`
 	DataDir   string     `yaml:"data_dir" doc:"folder for the key queue, the probe, the MQTT outbox and snapshots"`
 	Log       Log        `yaml:"log" doc:"logging"`
 	Model     Model      `yaml:"model" doc:"the encoder exported by trainer export, and how ONNX Runtime runs it"`
@@ -40,7 +40,7 @@ type Model struct {
 // TensorRT holds the TensorRT execution provider's options.
 type TensorRT struct {
 	FP16        bool   `yaml:"fp16" doc:"let TensorRT run layers in half precision"`
-	CacheDir    string `yaml:"cache_dir" doc:"engine cache root, one folder per model sha256 (default: DATA_DIR/trt-cache; empty string in the file disables)"`
+	CacheDir    string `yaml:"cache_dir" doc:"engine cache root, one folder per model sha256 (default: DATA_DIR/trt-cache; off disables the cache)"`
 	TimingCache bool   `yaml:"timing_cache" doc:"keep TensorRT's layer timing cache, shared by all models"`
 	WorkspaceMB int    `yaml:"workspace_mb" doc:"builder scratch memory in MiB"`
 }
@@ -66,14 +66,14 @@ type Source struct {
 	Path     string   `yaml:"path" doc:"files: an image, a folder or a glob; watch: a folder whose new files are read"`
 	Input    string   `yaml:"input" doc:"ffmpeg: a video file, /dev/videoN or an rtsp:// URL"`
 	Pipeline string   `yaml:"pipeline" doc:"gstreamer: the gst-launch-1.0 pipeline up to (not including) the sink"`
-	URL      string   `yaml:"url" doc:"mjpeg: the http:// URL of a multipart MJPEG stream"`
+	URL      string   `yaml:"url" doc:"mjpeg: the http:// or https:// URL of a multipart MJPEG stream"`
 	Width    int      `yaml:"width" doc:"ffmpeg and gstreamer: frame width the process scales to"`
 	Height   int      `yaml:"height" doc:"ffmpeg and gstreamer: frame height the process scales to"`
 	FPS      float64  `yaml:"fps" doc:"frame-rate cap (0: no cap)"`
 	Interval Duration `yaml:"interval" doc:"keep one frame per interval (0: every frame)"`
 	Loop     bool     `yaml:"loop" doc:"files and ffmpeg files: start again at the end"`
 	Buffer   int      `yaml:"buffer" doc:"frames waiting for the pipeline; when full the oldest is dropped and counted"`
-	Command  string   `yaml:"command" doc:"ffmpeg or gst-launch-1.0 binary (default: found on PATH)"`
+	Command  string   `yaml:"command" doc:"ffmpeg and gstreamer: the binary to run, a path or a name looked up on PATH"`
 	Args     []string `yaml:"args" doc:"ffmpeg: extra arguments placed before -i (e.g. -rtsp_transport tcp)"`
 }
 
@@ -81,7 +81,7 @@ type Source struct {
 type Queue struct {
 	Capacity         int      `yaml:"capacity" doc:"entries kept; the oldest is evicted beyond it"`
 	SyncEvery        int      `yaml:"sync_every" doc:"fsync after this many entries (a power cut loses at most this many)"`
-	SyncInterval     Duration `yaml:"sync_interval" doc:"and at least this often (a power cut loses at most this much time of entries)"`
+	SyncInterval     Duration `yaml:"sync_interval" doc:"also fsync at least this often (a power cut loses at most this much time of entries)"`
 	ThumbnailSize    int      `yaml:"thumbnail_size" doc:"longest side of the JPEG thumbnail kept with each entry, in pixels (0: no thumbnails)"`
 	ThumbnailQuality int      `yaml:"thumbnail_quality" doc:"JPEG quality of thumbnails, 1 to 100"`
 	EveryFrame       bool     `yaml:"every_frame" doc:"append every embedded frame (false: only snapshots, triggers and labelled frames)"`
@@ -101,11 +101,11 @@ type HTTP struct {
 
 // MQTT configures the MQTT client, its outbox and reports.
 type MQTT struct {
-	Broker            string      `yaml:"broker" doc:"embedded (run a broker inside the daemon), off, or broker URLs separated by commas (tcp://, ssl://, ws://)"`
+	Broker            string      `yaml:"broker" doc:"embedded (run a broker inside the daemon), off, or broker URLs separated by commas (tcp://, ssl://, ws://, wss://, mqtt://, mqtts://)"`
 	EmbeddedAddr      string      `yaml:"embedded_addr" doc:"listen address of the embedded broker; beyond loopback it requires username and password"`
 	Username          string      `yaml:"username" doc:"user name for the broker"`
 	Password          string      `yaml:"password" doc:"password for the broker (prefer MOCOEDGE_MQTT_PASSWORD)"`
-	TLS               TLS         `yaml:"tls" doc:"TLS for ssl:// brokers"`
+	TLS               TLS         `yaml:"tls" doc:"TLS for ssl://, wss:// and mqtts:// brokers"`
 	TopicPrefix       string      `yaml:"topic_prefix" doc:"topics are PREFIX/DEVICE_ID/..."`
 	TelemetryInterval Duration    `yaml:"telemetry_interval" doc:"how often telemetry is published"`
 	Outbox            Outbox      `yaml:"outbox" doc:"reports kept while the broker is unreachable"`
