@@ -91,6 +91,9 @@ func (t *turbo) put(h uintptr) {
 	t.free = append(t.free, h)
 }
 
+// discard destroys a handle that must not be reused.
+func (t *turbo) discard(h uintptr) { t.destroy(h) }
+
 // close destroys the idle handles; busy ones are destroyed when returned.
 func (t *turbo) close() {
 	t.mu.Lock()
@@ -109,7 +112,16 @@ func (t *turbo) decode(data []byte, h Header, buf []uint8) (pix []uint8, height,
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("TurboJPEG: %w", err)
 	}
-	defer t.put(handle)
+	// A handle that failed on bad data is not reused: libjpeg-turbo leaves
+	// it in a state where the next tjDecompressHeader3 on it "succeeds"
+	// with a 0x0 image (seen with 2.1.5 after a truncated JPEG).
+	defer func() {
+		if err != nil {
+			t.discard(handle)
+			return
+		}
+		t.put(handle)
+	}()
 	var w, ht, subsamp, colorspace int32
 	if t.header(handle, &data[0], uint(len(data)), &w, &ht, &subsamp, &colorspace) != 0 {
 		return nil, 0, 0, fmt.Errorf("%w: %dx%d JPEG of %d bytes: TurboJPEG: %s", ErrCorrupt, h.Width, h.Height, len(data), t.errorString(handle))

@@ -91,6 +91,10 @@ func TestTurboJPEGRejects(t *testing.T) {
 			t.Errorf("%s: %v, want %v saying %q", tc.name, err, tc.want, tc.msg)
 		}
 		t.Logf("%s: %v", tc.name, err)
+		// The handle that failed must not poison the next decode.
+		if err := p.Bytes(dst, good); err != nil {
+			t.Errorf("a good JPEG after %s: %v", tc.name, err)
+		}
 	}
 	// PNG still goes through image/png.
 	var buf bytes.Buffer
