@@ -107,12 +107,12 @@ type Hub struct {
 	mu      sync.Mutex // guards what follows and every src's mutable fields
 	rr      int        // the mailbox Next looks at first
 	wake    chan struct{}
-	waiting int  // goroutines in Next waiting on wake
+	waiting int           // goroutines in Next waiting on wake
 	room    chan struct{} // closed and replaced when Next takes a frame
 	roomers int           // files sources waiting on room
-	started bool // Run was called
-	ended   bool // Run returned
-	live    int  // sources that can still produce frames (during Run)
+	started bool          // Run was called
+	ended   bool          // Run returned
+	live    int           // sources that can still produce frames (during Run)
 }
 
 // src is one source: its configuration (read-only after New) and, under
