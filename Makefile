@@ -15,7 +15,7 @@ deps:
 
 ## build: the binaries into bin/
 build:
-	$(GO) build -o bin/ ./trainer/cmd/trainer ./firmware-bridge/cmd/fwbridge
+	$(GO) build -o bin/ ./trainer/cmd/trainer ./edge/cmd/edge ./firmware-bridge/cmd/fwbridge
 
 ## demo: MoCo-pretrain a small ResNet on CIFAR-10 (kNN before and after), export it to ONNX and verify it
 demo: deps build

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/mocoedge/mocoedge/edge/agent"
+	"github.com/mocoedge/mocoedge/edge/api"
+	"github.com/mocoedge/mocoedge/edge/config"
+)
+
+// runDaemon is `edge run`.
+func runDaemon(ctx context.Context, env *environment, args []string) error {
+	cfg, err := loadConfig(env, "run", "[--config edge.yaml] [--KEY VALUE ...]", args)
+	if err != nil {
+		return err
+	}
+	log := newLogger(env, cfg.Log)
+	log.Info("edge starting", "version", version, "device_id", cfg.DeviceID, "data_dir", cfg.DataDir,
+		"sources", len(cfg.Sources), "model", cfg.Model.Path)
+	a, err := agent.New(ctx, cfg, agent.Options{Logger: log, Version: version})
+	if err != nil {
+		return err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(agent.NewCollector(a), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	var extra []func(context.Context) error
+	if cfg.HTTP.Addr != "" {
+		srv := api.NewServer(a, reg, log.With("component", "http"))
+		extra = append(extra, func(ctx context.Context) error { return srv.ListenAndServe(ctx, cfg.HTTP.Addr) })
+	}
+	if env.signals != nil {
+		extra = append(extra, func(ctx context.Context) error {
+			for {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-env.signals:
+					log.Info("SIGHUP: reloading the model", "path", cfg.Model.Path)
+					a.Reload(ctx, "") // Reload logs a refusal; the old model keeps serving
+				}
+			}
+		})
+	}
+	return a.Run(ctx, extra...)
+}
+
+// loadConfig reads the configuration the way every daemon-side verb does:
+// defaults, then the file (--config or MOCOEDGE_CONFIG), then MOCOEDGE_*
+// variables, then the flags (one per key: --model.path, --http.addr, ...),
+// then validation.
+func loadConfig(env *environment, name, synopsis string, args []string) (config.Config, error) {
+	fs := newFlags(env, name, synopsis)
+	cfg, err := config.LoadWithFlags(fs, args, env.getenv)
+	switch {
+	case err != nil:
+		return cfg, err
+	case fs.NArg() > 0:
+		return cfg, usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, nil
+}
+
+// newLogger builds the daemon's logger from the log section.
+func newLogger(env *environment, c config.Log) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(env.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(env.stderr, opts))
+}
+
+// runConfig is `edge config`.
+func runConfig(ctx context.Context, env *environment, args []string) error {
+	mode := "print"
+	for _, a := range args {
+		switch strings.TrimLeft(a, "-") {
+		case "print-default":
+			mode = "default"
+		case "reference":
+			mode = "reference"
+		}
+	}
+	switch mode {
+	case "default":
+		return config.WriteDefault(env.stdout)
+	case "reference":
+		_, err := fmt.Fprint(env.stdout, config.Reference())
+		return err
+	}
+	var rest []string
+	for _, a := range args {
+		if t := strings.TrimLeft(a, "-"); t != "print" {
+			rest = append(rest, a)
+		}
+	}
+	cfg, err := loadConfig(env, "config", "[--print-default | --reference | --print [--config edge.yaml] [--KEY VALUE ...]]", rest)
+	if err != nil {
+		if err == flag.ErrHelp {
+			fmt.Fprintln(env.stderr, "\n  --print-default  the commented default configuration\n  --reference      every key with its MOCOEDGE_* variable, default and description (Markdown)\n  --print          the effective configuration (default), passwords hidden")
+		}
+		return err
+	}
+	return cfg.Redacted().WriteYAML(env.stdout)
+}
+
+// exists reports whether a file exists.
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
