@@ -41,7 +41,7 @@ type QueryResult struct {
 func (a *Agent) Query(ctx context.Context, r QueryRequest) (QueryResult, error) {
 	k := r.K
 	if k == 0 {
-		k = a.cfg.Retrieval.K
+		k = int(a.retrievalK.Load())
 	}
 	if k < 1 || k > a.cfg.Retrieval.MaxK {
 		return QueryResult{}, fmt.Errorf("%w: k must be in [1, %d] (got %d)", ErrBadRequest, a.cfg.Retrieval.MaxK, k)
@@ -218,6 +218,7 @@ func (a *Agent) Store(ctx context.Context, source string, image []byte, t time.T
 	if e.ID, err = a.append(e, ""); err != nil {
 		return Embedded{}, fmt.Errorf("store frame of %s: %w", source, err)
 	}
+	a.predict(&e)
 	a.latest.set(e)
 	for _, o := range a.observers {
 		o.Embedded(ctx, e)
@@ -246,6 +247,9 @@ func (a *Agent) ApplyLabel(id uint64, source, label string) (uint64, error) {
 	}
 	if err != nil {
 		return 0, err
+	}
+	if label != "" {
+		a.labelApplied()
 	}
 	if a.onLabel != nil {
 		a.onLabel(id, label)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mocoedge/mocoedge/edge/config"
@@ -52,6 +53,10 @@ type Agent struct {
 	preps  *prepCache
 	cpu    chan struct{} // bounds the goroutines decoding at once
 
+	gemm       blas.GEMM
+	probe      probeState
+	retrievalK atomic.Int64
+
 	observers []Observer
 	onLabel   func(id uint64, label string)
 	counts    frameCounts
@@ -78,6 +83,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Agent, error) {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	a.cpu = make(chan struct{}, workers)
+	a.retrievalK.Store(int64(cfg.Retrieval.K))
 	a.latest.init()
 
 	ok := false
@@ -94,6 +100,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Agent, error) {
 			return nil, fmt.Errorf("load GEMM for retrieval: %w", err)
 		}
 	}
+	a.gemm = gemm
 	var err error
 	qdir := filepath.Join(cfg.DataDir, "queue")
 	a.queue, err = keyqueue.Open(qdir, keyqueue.Options{
@@ -112,6 +119,9 @@ func New(ctx context.Context, cfg config.Config, o Options) (*Agent, error) {
 		"took", a.queue.Recovery().Duration.Round(time.Millisecond))
 	if a.search, err = retrieval.New(a.queue, gemm); err != nil {
 		return nil, fmt.Errorf("retrieval: %w", err)
+	}
+	if err := a.openProbe(); err != nil {
+		return nil, err
 	}
 	if a.preps, err = newPrepCache(cfg.Preproc); err != nil {
 		return nil, err
@@ -192,6 +202,8 @@ func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
 		var errs []error
 		a.reembed.cancelAndWait()
+		a.probe.trainMu.Lock() // wait for a training in progress
+		defer a.probe.trainMu.Unlock()
 		if a.engine != nil {
 			if err := a.engine.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("close inference engine: %w", err))

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mocoedge/mocoedge/edge/infer"
+	"github.com/mocoedge/mocoedge/edge/probe"
 	"github.com/mocoedge/mocoedge/edge/source"
 )
 
@@ -26,6 +27,10 @@ type Embedded struct {
 	Thumbnail []byte
 	// ID is the frame's key queue id, 0 when it was not appended.
 	ID uint64
+	// Prediction is the probe's answer for the frame, nil when no probe
+	// for the frame's model serves; ProbeVersion is that probe's version.
+	Prediction   *probe.Prediction
+	ProbeVersion int
 }
 
 // Observer is told about every frame the pipeline embedded. Embedded runs

@@ -121,6 +121,7 @@ func (a *Agent) process(ctx context.Context, f source.Frame) {
 		e.ID = id
 	}
 	c.embedded.Add(1)
+	a.predict(&e)
 	a.latest.set(e)
 	for _, o := range a.observers {
 		o.Embedded(ctx, e)

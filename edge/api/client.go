@@ -100,6 +100,20 @@ func (c *Client) Reload(ctx context.Context, path string) (infer.ModelInfo, erro
 	return m, err
 }
 
+// Probe returns the serving probe's description.
+func (c *Client) Probe(ctx context.Context) (agent.ProbeInfo, error) {
+	var p agent.ProbeInfo
+	err := c.do(ctx, http.MethodGet, "/v1/probe", "", nil, &p)
+	return p, err
+}
+
+// Train trains the probe now.
+func (c *Client) Train(ctx context.Context) (agent.ProbeInfo, error) {
+	var p agent.ProbeInfo
+	err := c.do(ctx, http.MethodPost, "/v1/probe/train", "", nil, &p)
+	return p, err
+}
+
 // Thumbnail returns an entry's JPEG thumbnail.
 func (c *Client) Thumbnail(ctx context.Context, id uint64) ([]byte, error) {
 	var raw []byte

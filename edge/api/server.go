@@ -6,7 +6,8 @@
 // Every error answer is JSON, {"error": "..."}, with a status that says
 // whose fault it is: 400 for a malformed request or an image that cannot be
 // decoded, 404 for an unknown entry or source, 413 for an upload over
-// http.max_upload_bytes, 422 for a refused model, 503 when no model serves
+// http.max_upload_bytes, 409 when the probe lacks labels to train, 422 for
+// a refused model, 503 when no model serves
 // or the pipeline is full (with Retry-After).
 package api
 
@@ -30,6 +31,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/infer"
+	"github.com/mocoedge/mocoedge/edge/probe"
 	"github.com/mocoedge/mocoedge/edge/retrieval"
 )
 
@@ -66,6 +68,8 @@ func NewServer(a *agent.Agent, reg *prometheus.Registry, log *slog.Logger, route
 	s.mux.HandleFunc("POST /v1/label", s.label)
 	s.mux.HandleFunc("POST /v1/snapshot", s.snapshot)
 	s.mux.HandleFunc("POST /v1/reload", s.reload)
+	s.mux.HandleFunc("GET /v1/probe", s.probeInfo)
+	s.mux.HandleFunc("POST /v1/probe/train", s.train)
 	for _, r := range routes {
 		s.mux.Handle(r.Pattern, r.Handler)
 	}
@@ -320,6 +324,25 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	WriteJSON(w, http.StatusOK, m)
+}
+
+func (s *Server) probeInfo(w http.ResponseWriter, r *http.Request) {
+	WriteJSON(w, http.StatusOK, s.a.ProbeInfo())
+}
+
+// train trains the probe now and answers with the new probe; too few
+// labels is a 409 Conflict naming the classes that lack them.
+func (s *Server) train(w http.ResponseWriter, r *http.Request) {
+	p, err := s.a.TrainProbe(r.Context())
+	if errors.Is(err, probe.ErrTooFewLabels) {
+		WriteJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
+		return
+	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, p)
 }
 
 // entryID reads the {id} path segment.

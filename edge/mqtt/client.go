@@ -208,6 +208,17 @@ func (c *Client) SetPredictionPolicy(minInterval time.Duration, onChange bool) {
 	c.mu.Unlock()
 }
 
+// PredictionPolicy returns the current rate limit and on-change setting of
+// prediction events.
+func (c *Client) PredictionPolicy() (minInterval time.Duration, onChange bool) {
+	if c == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.minIntv, c.onChange
+}
+
 func (c *Client) status(state string, since time.Time) Status {
 	c.mu.Lock()
 	st := Status{State: state, Version: c.opt.Version, Model: c.model, Provider: c.provider}

@@ -632,3 +632,24 @@ func (m *meter) rate(now time.Time) float64 {
 	}
 	return float64(count-1) / span.Seconds()
 }
+
+// SetFPS changes the frame-rate cap of a live source at run time (0: no
+// cap); the sampling interval still applies. A files source's pace is fixed
+// when it starts, so it is refused, as is an unknown source or a negative
+// rate.
+func (h *Hub) SetFPS(name string, fps float64) error {
+	s, ok := h.byName[name]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: %q", ErrUnknownSource, name)
+	case fps < 0:
+		return fmt.Errorf("%w: fps %v is negative", ErrInvalid, fps)
+	case s.cfg.Kind == KindFiles:
+		return fmt.Errorf("%w: the pace of files source %q is set at start (sources[].fps in the file)", ErrInvalid, name)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s.cfg.FPS = fps
+	s.gate.period = period(s.cfg)
+	return nil
+}

@@ -286,3 +286,30 @@ func ExampleHub() {
 	fmt.Println(f.Source, f.Seq, string(f.Image))
 	// Output: door 1 jpeg bytes
 }
+
+func TestSetFPS(t *testing.T) {
+	h, err := New([]config.Source{{Name: "b", Kind: KindBridge}, {Name: "f", Kind: KindFiles, Path: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.SetFPS("b", 2); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now()
+	for i := range 10 { // 10 frames over one second at a 2 fps cap
+		if err := h.Push("b", Frame{Image: []byte{1}, Time: base.Add(time.Duration(i) * 100 * time.Millisecond)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := h.Stats()[0]; s.Skipped != 8 {
+		t.Errorf("skipped %d of 10 at 2 fps over 1 s, want 8", s.Skipped)
+	}
+	for _, c := range []struct {
+		name string
+		fps  float64
+	}{{"nope", 1}, {"b", -1}, {"f", 5}} {
+		if err := h.SetFPS(c.name, c.fps); err == nil {
+			t.Errorf("SetFPS(%q, %v) accepted", c.name, c.fps)
+		}
+	}
+}

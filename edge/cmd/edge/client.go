@@ -178,3 +178,61 @@ func runReload(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "serving %s (sha256 %s) on %s\n", m.Name, m.SHA256, m.Provider)
 	return nil
 }
+
+// runTrain is `edge train`.
+func runTrain(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "train", "[--addr HOST:PORT] [--json]")
+	addr, asJSON := clientFlags(env, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := api.NewClient(*addr).Train(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env, p)
+	}
+	printProbe(env, p)
+	return nil
+}
+
+// runProbe is `edge probe`.
+func runProbe(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags(env, "probe", "[--addr HOST:PORT] [--json]")
+	addr, asJSON := clientFlags(env, fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	p, err := api.NewClient(*addr).Probe(ctx)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(env, p)
+	}
+	printProbe(env, p)
+	return nil
+}
+
+// printProbe writes a probe description as a few lines.
+func printProbe(env *environment, p agent.ProbeInfo) {
+	if p.Version == 0 {
+		fmt.Fprintf(env.stdout, "no probe trained yet (%d labels so far); label frames with `edge label` and run `edge train`\n", p.NewLabels)
+		if p.LastError != "" {
+			fmt.Fprintf(env.stdout, "last training: %s\n", p.LastError)
+		}
+		return
+	}
+	fmt.Fprintf(env.stdout, "probe v%d: %d classes, held-out accuracy %.1f%% (%s, %d labels), temperature %.3g, unknown below %.2f, serving %v\n",
+		p.Version, len(p.Classes), 100*p.Accuracy, p.AccuracyMethod, p.HeldOut, p.Temperature, p.Unknown, p.Serving)
+	tw := tabwriter.NewWriter(env.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "class\tlabels")
+	for i, c := range p.Classes {
+		fmt.Fprintf(tw, "%s\t%d\n", c, p.Counts[i])
+	}
+	tw.Flush()
+	if p.NewLabels > 0 {
+		fmt.Fprintf(env.stdout, "%d new labels since it was trained\n", p.NewLabels)
+	}
+}

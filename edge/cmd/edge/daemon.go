@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -14,6 +16,8 @@ import (
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/api"
 	"github.com/mocoedge/mocoedge/edge/config"
+	"github.com/mocoedge/mocoedge/edge/mqtt"
+	"github.com/mocoedge/mocoedge/edge/mqttlink"
 )
 
 // runDaemon is `edge run`.
@@ -25,15 +29,48 @@ func runDaemon(ctx context.Context, env *environment, args []string) error {
 	log := newLogger(env, cfg.Log)
 	log.Info("edge starting", "version", version, "device_id", cfg.DeviceID, "data_dir", cfg.DataDir,
 		"sources", len(cfg.Sources), "model", cfg.Model.Path)
-	a, err := agent.New(ctx, cfg, agent.Options{Logger: log, Version: version})
+	// The embedded broker comes first, so the client finds it.
+	if cfg.MQTT.Broker == config.BrokerEmbedded {
+		b, err := mqtt.StartBroker(ctx, cfg.MQTT.EmbeddedAddr, cfg.MQTT.Username, cfg.MQTT.Password, log.With("component", "broker"))
+		if err != nil {
+			return fmt.Errorf("mqtt.embedded_addr: %w", err)
+		}
+		defer b.Close()
+		log.Info("embedded MQTT broker listening", "addr", b.Addr())
+	}
+	link := mqttlink.New(log.With("component", "mqtt"), cfg.MQTT.TelemetryInterval.D())
+	a, err := agent.New(ctx, cfg, agent.Options{Logger: log, Version: version, Observers: []agent.Observer{link}})
 	if err != nil {
 		return err
 	}
+	client, err := mqtt.New(mqtt.Options{
+		Config: cfg.MQTT, DeviceID: cfg.DeviceID, DataDir: cfg.DataDir, Version: version,
+		Logger: log.With("component", "mqtt"), Handler: link,
+		StatusFunc: func() (string, string) {
+			m, _ := a.Engine().Model()
+			return m.SHA256, string(m.Provider)
+		},
+	})
+	if err != nil {
+		a.Close()
+		return err
+	}
+	link.Attach(a, client)
+	if err := client.Start(ctx); err != nil {
+		a.Close()
+		return err
+	}
+	var names []string
+	for _, s := range cfg.Sources {
+		names = append(names, s.Name)
+	}
+	client.Discovery(names)
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(agent.NewCollector(a), collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	var extra []func(context.Context) error
+	extra := []func(context.Context) error{link.Run}
 	if cfg.HTTP.Addr != "" {
 		srv := api.NewServer(a, reg, log.With("component", "http"))
 		extra = append(extra, func(ctx context.Context) error { return srv.ListenAndServe(ctx, cfg.HTTP.Addr) })
@@ -51,7 +88,12 @@ func runDaemon(ctx context.Context, env *environment, args []string) error {
 			}
 		})
 	}
-	return a.Run(ctx, extra...)
+	runErr := a.Run(ctx, extra...)
+	// The agent has drained; say goodbye on MQTT (status "stopped") with
+	// what the outbox can deliver in a few seconds.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return errors.Join(runErr, client.Close(cctx))
 }
 
 // loadConfig reads the configuration the way every daemon-side verb does:

@@ -54,6 +54,8 @@ func verbs() []verb {
 		{"label", "label a queue entry or the latest frame of a source", runLabel},
 		{"snapshot", "store the current frame of a source in the key queue", runSnapshot},
 		{"reload", "make a running daemon load a model (validated before the swap)", runReload},
+		{"train", "train the daemon's linear probe now on the labelled queue entries", runTrain},
+		{"probe", "print the daemon's linear probe: classes, counts, accuracy, version", runProbe},
 		{"embed", "print the features or embedding of images with an exported model (offline)", runEmbed},
 		{"bench", "measure raw ONNX Runtime, the full pipeline and retrieval on this machine", runBench},
 		{"help", "show this help", nil},
