@@ -199,3 +199,28 @@ func (a *Agent) labelApplied() {
 		}
 	}()
 }
+
+// Prediction is the probe's answer for one image.
+type Prediction struct {
+	probe.Prediction
+	// ProbeVersion is the version of the probe that answered.
+	ProbeVersion int `json:"probe_version"`
+	// Model is the SHA-256 of the encoder that embedded the image.
+	Model string `json:"model"`
+}
+
+// Predict embeds an image (JPEG or PNG bytes) and names it with the
+// serving probe. It fails with ErrNotFound when no probe for the serving
+// model has been trained, and as EmbedImage does.
+func (a *Agent) Predict(ctx context.Context, image []byte) (Prediction, error) {
+	features, model, err := a.EmbedImage(ctx, image)
+	if err != nil {
+		return Prediction{}, err
+	}
+	e := Embedded{Model: model, Features: features}
+	a.predict(&e)
+	if e.Prediction == nil {
+		return Prediction{}, fmt.Errorf("%w: no probe trained for the serving model yet (label frames, then train)", ErrNotFound)
+	}
+	return Prediction{Prediction: *e.Prediction, ProbeVersion: e.ProbeVersion, Model: model}, nil
+}

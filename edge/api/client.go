@@ -114,6 +114,13 @@ func (c *Client) Train(ctx context.Context) (agent.ProbeInfo, error) {
 	return p, err
 }
 
+// Predict asks the probe to name an image (JPEG or PNG bytes).
+func (c *Client) Predict(ctx context.Context, image []byte) (agent.Prediction, error) {
+	var p agent.Prediction
+	err := c.do(ctx, http.MethodPost, "/v1/predict", "application/octet-stream", bytes.NewReader(image), &p)
+	return p, err
+}
+
 // Thumbnail returns an entry's JPEG thumbnail.
 func (c *Client) Thumbnail(ctx context.Context, id uint64) ([]byte, error) {
 	var raw []byte

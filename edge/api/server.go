@@ -70,6 +70,7 @@ func NewServer(a *agent.Agent, reg *prometheus.Registry, log *slog.Logger, route
 	s.mux.HandleFunc("POST /v1/reload", s.reload)
 	s.mux.HandleFunc("GET /v1/probe", s.probeInfo)
 	s.mux.HandleFunc("POST /v1/probe/train", s.train)
+	s.mux.HandleFunc("POST /v1/predict", s.predict)
 	for _, r := range routes {
 		s.mux.Handle(r.Pattern, r.Handler)
 	}
@@ -338,6 +339,22 @@ func (s *Server) train(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusConflict, map[string]string{"error": err.Error()})
 		return
 	}
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, p)
+}
+
+// predict answers POST /v1/predict: the body is an image; the answer is
+// the probe's prediction for it.
+func (s *Server) predict(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBytes))
+	if err != nil {
+		s.fail(w, bodyErr(err, "read image"))
+		return
+	}
+	p, err := s.a.Predict(r.Context(), data)
 	if err != nil {
 		s.fail(w, err)
 		return

@@ -161,6 +161,33 @@ func TestClient(t *testing.T) {
 	if _, err := api.NewClient("127.0.0.1:1").Health(ctx); err == nil || !strings.Contains(err.Error(), "is `edge run` running?") {
 		t.Errorf("no daemon: %v", err)
 	}
+	// The probe: too few labels is a 409 naming the problem; then two
+	// classes of two entries each train version 1, which names images.
+	if _, err := c.Train(ctx); !errors.As(err, &apiErr) || apiErr.Status != 409 || !strings.Contains(apiErr.Message, "too few labels") {
+		t.Fatalf("train with one label: %v", err)
+	}
+	if _, err := c.Predict(ctx, images[0]); !errors.As(err, &apiErr) || apiErr.Status != 404 {
+		t.Fatalf("predict without a probe: %v", err)
+	}
+	if _, err := c.Label(ctx, api.LabelRequest{ID: top, Label: ""}); err != nil { // clear "five"
+		t.Fatal(err)
+	}
+	for id, label := range map[uint64]string{2: "a", 3: "a", 4: "b", 6: "b"} {
+		if _, err := c.Label(ctx, api.LabelRequest{ID: id, Label: label}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := c.Train(ctx)
+	if err != nil || p.Version != 1 || len(p.Classes) != 2 || !p.Serving {
+		t.Fatalf("train: %+v, %v", p, err)
+	}
+	if got, err := c.Probe(ctx); err != nil || got.Version != 1 {
+		t.Fatalf("probe: %+v, %v", got, err)
+	}
+	pred, err := c.Predict(ctx, images[0])
+	if err != nil || pred.ProbeVersion != 1 || pred.Label == "" || len(pred.Top) == 0 {
+		t.Fatalf("predict: %+v, %v", pred, err)
+	}
 	var e map[string]any
 	if err := c.Do(ctx, "GET", "/v1/queue/1", nil, &e); err != nil || e["id"] != json.Number("1") && e["id"] != float64(1) {
 		t.Errorf("Do: %v %v", e, err)
