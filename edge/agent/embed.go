@@ -71,7 +71,7 @@ func (a *Agent) embedFrame(ctx context.Context, f source.Frame, thumb bool) (Emb
 			err = p.RGB(px, f.RGB, f.Width, f.Height)
 		}
 		if err == nil && thumb && a.cfg.Queue.ThumbnailSize > 0 {
-			e.Thumbnail, err = MakeThumbnail(px, m.Input, a.cfg.Queue.ThumbnailSize, a.cfg.Queue.ThumbnailQuality)
+			e.Thumbnail, err = MakeThumbnail(f.Image, px, m.Input, a.cfg.Queue.ThumbnailSize, a.cfg.Queue.ThumbnailQuality)
 		}
 		<-a.cpu
 		if err != nil {

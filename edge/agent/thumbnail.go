@@ -7,14 +7,23 @@ import (
 	"image/jpeg"
 	"math"
 
+	"github.com/mocoedge/mocoedge/edge/preprocess"
 	"github.com/mocoedge/mocoedge/models/manifest"
 )
 
-// MakeThumbnail makes the JPEG kept with a queue entry from the preprocessed
-// model input px (normalised planar RGB): what the model saw, the
-// normalisation undone and box-filtered down so that its longer side is at
-// most size pixels. Re-embedding after a model change starts from it.
-func MakeThumbnail(px []float32, in manifest.Input, size, quality int) ([]byte, error) {
+// MakeThumbnail returns the JPEG kept with a queue entry; re-embedding
+// after a model change starts from it. A frame that is already a JPEG no
+// larger than size×size is its own thumbnail (nothing to encode, and the
+// original pixels); otherwise it is made from the preprocessed model input
+// px (normalised planar RGB): what the model saw, the normalisation undone
+// and box-filtered down so that its longer side is at most size pixels.
+// frame may be nil (a raw frame).
+func MakeThumbnail(frame []byte, px []float32, in manifest.Input, size, quality int) ([]byte, error) {
+	if frame != nil {
+		if h, err := preprocess.ReadHeader(frame); err == nil && h.Format == preprocess.FormatJPEG && h.Width <= size && h.Height <= size {
+			return frame, nil
+		}
+	}
 	w, h := in.Width, in.Height
 	if w*h*3 != len(px) || w < 1 || h < 1 {
 		return nil, fmt.Errorf("thumbnail: %d values for a %dx%d input", len(px), w, h)

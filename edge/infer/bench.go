@@ -38,12 +38,13 @@ type BenchOptions struct {
 	// Preprocess holds the options of the pipeline's Preprocessor, for
 	// example preprocess.WithTurboJPEG (default: none).
 	Preprocess []preprocess.Option
-	// Sink, when set, receives every answered image's result and its
-	// preprocessed pixels (valid only during the call) inside the timed
+	// Sink, when set, receives every answered image's result, its encoded
+	// bytes and its preprocessed pixels (valid only during the call) inside
+	// the timed
 	// pipeline, on the producer's goroutine: `edge bench` makes the
 	// thumbnail and appends to a key queue there, so the pipeline figure
 	// includes what the daemon does with each frame.
-	Sink func(r Result, pixels []float32) error
+	Sink func(r Result, image []byte, pixels []float32) error
 }
 
 // BenchReport is what Bench measured.
@@ -207,7 +208,7 @@ func benchRaw(ctx context.Context, e *Engine, x []float32, n int, d time.Duratio
 // benchPipeline runs producers that each decode, preprocess and embed one
 // image at a time, for d, handing each result to sink (when set); it
 // returns answered images/s and how many requests the queue refused.
-func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, images [][]byte, producers int, d time.Duration, sink func(Result, []float32) error) (float64, uint64, error) {
+func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, images [][]byte, producers int, d time.Duration, sink func(Result, []byte, []float32) error) (float64, uint64, error) {
 	info, ok := e.Model()
 	if !ok {
 		return 0, 0, ErrModelNotLoaded
@@ -231,7 +232,7 @@ func benchPipeline(ctx context.Context, e *Engine, p *preprocess.Preprocessor, i
 				}
 				res, err := e.Embed(ctx, Batch{Pixels: buf, N: 1, Model: info.SHA256})
 				if err == nil && sink != nil {
-					err = sink(res, buf)
+					err = sink(res, img, buf)
 				}
 				switch {
 				case errors.Is(err, ErrQueueFull):

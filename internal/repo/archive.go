@@ -24,6 +24,12 @@ func CIFAR10Files(name string, n int) ([]ArchiveFile, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ArchiveFiles(path, n)
+}
+
+// ArchiveFiles reads the first n .jpg files of the tar.gz archive at path
+// in archive order (every one when n <= 0).
+func ArchiveFiles(path string, n int) ([]ArchiveFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -35,8 +41,11 @@ func CIFAR10Files(name string, n int) ([]ArchiveFile, error) {
 	}
 	tr := tar.NewReader(gz)
 	var out []ArchiveFile
-	for len(out) < n {
+	for n <= 0 || len(out) < n {
 		h, err := tr.Next()
+		if err == io.EOF && n <= 0 {
+			break
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s after %d images: %w", path, len(out), err)
 		}

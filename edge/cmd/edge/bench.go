@@ -74,11 +74,11 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	defer q.Close()
 	var info infer.ModelInfo
-	sink := func(r infer.Result, px []float32) error {
+	sink := func(r infer.Result, image []byte, px []float32) error {
 		var th []byte
 		if *thumb > 0 {
 			var err error
-			if th, err = agent.MakeThumbnail(px, info.Input, *thumb, 80); err != nil {
+			if th, err = agent.MakeThumbnail(image, px, info.Input, *thumb, 80); err != nil {
 				return err
 			}
 		}
