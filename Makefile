@@ -15,16 +15,11 @@ deps:
 
 ## build: the binaries into bin/
 build:
-	$(GO) build -o bin/ ./trainer/cmd/trainer ./edge/cmd/edge ./firmware-bridge/cmd/fwbridge
+	$(GO) build -o bin/ ./trainer/cmd/trainer ./edge/cmd/edge ./firmware-bridge/cmd/fwbridge ./demo
 
-## demo: MoCo-pretrain a small ResNet on CIFAR-10 (kNN before and after), export it to ONNX and verify it
+## demo: the whole loop: pretrain + export, the edge daemon with its embedded broker, labels over MQTT, the probe, a report (DEMO_QUICK=1 shortens it)
 demo: deps build
-	rm -rf runs/demo
-	bin/trainer pretrain --recipe cifar --width 0.25 --batch 128 --queue 1024 --epochs 8 \
-		--data $(DATA)/train.tar.gz --eval $(DATA)/test.tar.gz --limit 5000 --eval-limit 1000 \
-		--knn-init --eval-every 4 --out runs/demo
-	bin/trainer export --checkpoint runs/demo/checkpoint.safetensors --out runs/demo/encoder.onnx
-	@echo "demo done: metrics.jsonl, curves.png, the checkpoint and encoder.onnx with its manifest are in runs/demo"
+	bin/demo --data $(DATA)
 
 ## vet: gofmt and go vet
 vet:
