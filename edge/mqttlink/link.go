@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,7 @@ type Link struct {
 
 	lastFrames map[string]uint64
 	lastTime   time.Time
+	counters   []func() map[string]any // extra telemetry counters
 }
 
 // New returns a Link that sends telemetry every interval once attached.
@@ -53,6 +55,15 @@ func (l *Link) Attach(a *agent.Agent, c *mqtt.Client) {
 	l.a, l.c = a, c
 	l.mu.Unlock()
 	l.once.Do(func() { close(l.ready) })
+}
+
+// AddCounters adds f's counters (the firmware bridge's, say) to every
+// telemetry report's counters; f is called once per report and must be
+// safe for concurrent use.
+func (l *Link) AddCounters(f func() map[string]any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.counters = append(l.counters, f)
 }
 
 // parts returns the attached agent and client (nil before Attach).
@@ -249,7 +260,11 @@ func (l *Link) telemetry(a *agent.Agent) mqtt.Telemetry {
 		t.Counters["bad_frames."+name] = ps.BadFrames
 	}
 	l.lastTime = now
+	extra := append([]func() map[string]any(nil), l.counters...)
 	l.mu.Unlock()
+	for _, f := range extra {
+		maps.Copy(t.Counters, f())
+	}
 	for _, s := range h.Sources {
 		t.DroppedFrames += s.Dropped
 		if _, ok := t.FPS[s.Name]; !ok {

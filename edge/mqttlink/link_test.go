@@ -97,6 +97,7 @@ func TestCommandsOverMQTT(t *testing.T) {
 	cfg.MQTT.Predictions.MinInterval = 0
 	cfg.Probe.AutoTrain = 0
 	link := mqttlink.New(log, 200*time.Millisecond)
+	link.AddCounters(func() map[string]any { return map[string]any{"bridge.frames_in": 42} })
 	r := agenttest.Start(t, cfg, agent.Options{Observers: []agent.Observer{link}})
 	client, err := mqtt.New(mqtt.Options{Config: cfg.MQTT, DeviceID: "dev1", DataDir: cfg.DataDir, Logger: log, Handler: link})
 	if err != nil {
@@ -197,7 +198,9 @@ func TestCommandsOverMQTT(t *testing.T) {
 
 	agenttest.WaitFor(t, "telemetry", 30*time.Second, func() bool {
 		for _, m := range in.get("mocoedge/dev1/telemetry") {
-			if m["probe_version"] == float64(1) && m["queue_size"].(float64) >= 60 {
+			counters, _ := m["counters"].(map[string]any)
+			if m["probe_version"] == float64(1) && m["queue_size"].(float64) >= 60 &&
+				counters["bridge.frames_in"] == float64(42) && counters["bad_frames.cam"] != nil {
 				return true
 			}
 		}

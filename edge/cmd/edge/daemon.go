@@ -15,9 +15,11 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/api"
+	"github.com/mocoedge/mocoedge/edge/board"
 	"github.com/mocoedge/mocoedge/edge/config"
 	"github.com/mocoedge/mocoedge/edge/mqtt"
 	"github.com/mocoedge/mocoedge/edge/mqttlink"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
 )
 
 // runDaemon is `edge run`.
@@ -39,7 +41,17 @@ func runDaemon(ctx context.Context, env *environment, args []string) error {
 		log.Info("embedded MQTT broker listening", "addr", b.Addr())
 	}
 	link := mqttlink.New(log.With("component", "mqtt"), cfg.MQTT.TelemetryInterval.D())
-	a, err := agent.New(ctx, cfg, agent.Options{Logger: log, Version: version, Observers: []agent.Observer{link}})
+	observers := []agent.Observer{link}
+	var brd *board.Board // the firmware board, when bridge.enabled
+	if cfg.Bridge.Enabled {
+		brd, err = board.New(cfg, board.Options{Logger: log.With("component", "bridge"),
+			Bridge: bridge.Config{HostID: cfg.DeviceID, HostVersion: version}})
+		if err != nil {
+			return fmt.Errorf("bridge: %w", err)
+		}
+		observers = append(observers, brd)
+	}
+	a, err := agent.New(ctx, cfg, agent.Options{Logger: log, Version: version, Observers: observers})
 	if err != nil {
 		return err
 	}
@@ -71,6 +83,12 @@ func runDaemon(ctx context.Context, env *environment, args []string) error {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	extra := []func(context.Context) error{link.Run}
+	if brd != nil {
+		brd.Attach(a, client)
+		link.AddCounters(brd.Counters)
+		extra = append(extra, brd.Run)
+		log.Info("firmware bridge enabled", "port", cfg.Bridge.Port, "baud", cfg.Bridge.Baud, "snapshot", cfg.Bridge.Snapshot)
+	}
 	if cfg.HTTP.Addr != "" {
 		srv := api.NewServer(a, reg, log.With("component", "http"))
 		extra = append(extra, func(ctx context.Context) error { return srv.ListenAndServe(ctx, cfg.HTTP.Addr) })
