@@ -167,7 +167,8 @@ func engineOptions(cfg config.Config, log *slog.Logger) ([]infer.Option, error) 
 		infer.WithLogger(log.With("component", "infer")),
 		infer.WithBatch(cfg.Batch.Max, cfg.Batch.MaxWait.D()),
 		infer.WithQueueSize(cfg.Batch.Queue),
-		infer.WithThreads(cfg.Model.Threads),
+		infer.WithRunners(cfg.Batch.Runners),
+		infer.WithThreads(RunnerThreads(cfg.Model.Threads, cfg.Batch.Runners)),
 		infer.WithCUDA(infer.CUDAOptions{DeviceID: cfg.Model.CUDADevice}),
 		infer.WithTensorRT(infer.TensorRTOptions{
 			DeviceID:       cfg.Model.CUDADevice,
@@ -181,6 +182,19 @@ func engineOptions(cfg config.Config, log *slog.Logger) ([]infer.Option, error) 
 		opts = append(opts, infer.WithProviders(providers...))
 	}
 	return opts, nil
+}
+
+// RunnerThreads divides the CPU threads (model.threads; 0: one per core)
+// among the runners, at least one each; with one runner it leaves the
+// choice to ONNX Runtime.
+func RunnerThreads(threads, runners int) int {
+	if runners <= 1 {
+		return threads
+	}
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	return max(1, threads/runners)
 }
 
 // Engine returns the inference engine (for benchmarks and stats).

@@ -50,6 +50,7 @@ type Batch struct {
 	Max     int      `yaml:"max" doc:"largest batch of frames run at once"`
 	MaxWait Duration `yaml:"max_wait" doc:"longest wait for a batch to fill after its first frame arrived"`
 	Queue   int      `yaml:"queue" doc:"frames that may wait for inference; beyond it frames are dropped and counted"`
+	Runners int      `yaml:"runners" doc:"batches run at once, each with model.threads/runners CPU threads; 2 suits small models on 2+ cores"`
 }
 
 // Preprocess configures decoding and preprocessing.

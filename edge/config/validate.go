@@ -83,6 +83,10 @@ func (c *Config) problems() []error {
 	k.atLeast("batch.max", int64(c.Batch.Max), 1)
 	k.notNegative("batch.max_wait", c.Batch.MaxWait)
 	k.atLeast("batch.queue", int64(c.Batch.Queue), 1)
+	k.atLeast("batch.runners", int64(c.Batch.Runners), 1)
+	if c.Batch.Max >= 1 && c.Batch.Runners >= 1 && c.Batch.Queue >= 1 && c.Batch.Queue < c.Batch.Max*c.Batch.Runners {
+		k.add("batch.queue", "must hold a batch for every runner: at least batch.max × batch.runners = %d (got %d)", c.Batch.Max*c.Batch.Runners, c.Batch.Queue)
+	}
 
 	k.atLeast("preprocess.workers", int64(c.Preproc.Workers), 0)
 	switch tj := c.Preproc.TurboJPEG; {

@@ -34,6 +34,8 @@ func TestValidate(t *testing.T) {
 		{"batch max", func(c *Config) { c.Batch.Max = 0 }, []string{"batch.max: must be at least 1 (got 0)"}},
 		{"batch wait", func(c *Config) { c.Batch.MaxWait = Duration(-time.Millisecond) }, []string{"batch.max_wait: must not be negative (got -1ms)"}},
 		{"batch queue", func(c *Config) { c.Batch.Queue = 0 }, []string{"batch.queue: must be at least 1 (got 0)"}},
+		{"batch runners", func(c *Config) { c.Batch.Runners = 0 }, []string{"batch.runners: must be at least 1 (got 0)"}},
+		{"batch queue below runners x max", func(c *Config) { c.Batch.Runners, c.Batch.Queue = 4, 16 }, []string{"batch.queue: must hold a batch for every runner: at least batch.max × batch.runners = 32 (got 16)"}},
 		{"workers", func(c *Config) { c.Preproc.Workers = -1 }, []string{"preprocess.workers: must be at least 0"}},
 		{"turbojpeg", func(c *Config) { c.Preproc.TurboJPEG = "yes" }, []string{`preprocess.turbojpeg: want auto, on, off or a library path (got "yes")`}},
 		{"max pixels", func(c *Config) { c.Preproc.MaxPixels = 0 }, []string{"preprocess.max_pixels: must be at least 1"}},

@@ -3,6 +3,7 @@ package infer
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -28,14 +29,25 @@ type refusal struct {
 	err error
 }
 
-// loop is the batcher goroutine: it forms batches and runs them until the
-// queue is closed and drained (or aborted).
+// loop starts the runners and closes e.done when all have exited.
 func (e *Engine) loop() {
 	defer close(e.done)
+	var wg sync.WaitGroup
+	for range e.cfg.runners {
+		wg.Go(e.runner)
+	}
+	wg.Wait()
+}
+
+// runner is one batcher goroutine: it forms batches and runs them until
+// the queue is closed and drained (or aborted). Runners share the queue;
+// each has its own input buffer.
+func (e *Engine) runner() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	var buf []float32
 	for {
-		b, ok := e.next(timer)
+		b, ok := e.next(timer, &buf)
 		if !ok {
 			return
 		}
@@ -52,13 +64,13 @@ func (e *Engine) loop() {
 // queued request has waited batchWait, or the queue is closed (then what
 // is left is run without waiting). ok is false when the batcher should
 // exit.
-func (e *Engine) next(timer *time.Timer) (b batch, ok bool) {
+func (e *Engine) next(timer *time.Timer, buf *[]float32) (b batch, ok bool) {
 	q := e.q
 	for {
 		m := e.cur.Load()
 		if m != nil {
-			if need := e.cfg.batchMax * m.info.ImageLen(); cap(e.buf) < need {
-				e.buf = make([]float32, need)
+			if need := e.cfg.batchMax * m.info.ImageLen(); cap(*buf) < need {
+				*buf = make([]float32, need)
 			}
 		}
 		q.mu.Lock()
@@ -69,6 +81,7 @@ func (e *Engine) next(timer *time.Timer) (b batch, ok bool) {
 			}
 			q.reqs, q.images = nil, 0
 			q.mu.Unlock()
+			q.signal() // let the other runners see the abort too
 			for _, r := range left {
 				e.fail(r, fmt.Errorf("%w: the request was still queued when the engine shut down", ErrClosed))
 			}
@@ -78,6 +91,7 @@ func (e *Engine) next(timer *time.Timer) (b batch, ok bool) {
 			closed := q.closed
 			q.mu.Unlock()
 			if closed {
+				q.signal() // let the other runners see the close too
 				return batch{}, false
 			}
 			<-q.wake
@@ -86,7 +100,10 @@ func (e *Engine) next(timer *time.Timer) (b batch, ok bool) {
 		due := q.reqs[0].enqueued.Add(e.cfg.batchWait)
 		wait := time.Until(due)
 		if q.images >= e.cfg.batchMax || q.closed || wait <= 0 {
-			b = e.take(m)
+			b = e.take(m, *buf)
+			if q.images > 0 {
+				q.signal() // more is queued: wake another runner
+			}
 			q.mu.Unlock()
 			return b, true
 		}
@@ -101,9 +118,9 @@ func (e *Engine) next(timer *time.Timer) (b batch, ok bool) {
 }
 
 // take moves up to batchMax images from the head of the queue into a
-// batch for m, copying their pixels into e.buf; requests that cannot run
+// batch for m, copying their pixels into buf; requests that cannot run
 // on m are removed and returned as refusals. q.mu must be held.
-func (e *Engine) take(m *model) batch {
+func (e *Engine) take(m *model, buf []float32) batch {
 	q := e.q
 	b := batch{m: m}
 	for len(q.reqs) > 0 && b.n < e.cfg.batchMax {
@@ -115,7 +132,7 @@ func (e *Engine) take(m *model) batch {
 		}
 		per := m.info.ImageLen()
 		k := min(r.b.N-r.taken, e.cfg.batchMax-b.n)
-		copy(e.buf[b.n*per:(b.n+k)*per], r.b.Pixels[r.taken*per:(r.taken+k)*per])
+		copy(buf[b.n*per:(b.n+k)*per], r.b.Pixels[r.taken*per:(r.taken+k)*per])
 		b.parts = append(b.parts, part{r: r, off: r.taken, k: k})
 		b.n += k
 		r.taken += k
@@ -126,7 +143,7 @@ func (e *Engine) take(m *model) batch {
 		}
 	}
 	if b.n > 0 {
-		b.x = e.buf[:b.n*m.info.ImageLen()]
+		b.x = buf[:b.n*m.info.ImageLen()]
 	}
 	return b
 }
@@ -186,8 +203,11 @@ func (e *Engine) allFit(m *model, parts []part) bool {
 }
 
 // answer copies each part's rows into its request and completes the
-// requests whose images are all done.
+// requests whose images are all done. A request split over two batches may
+// be answered by two runners, so requests are updated under e.answerMu.
 func (e *Engine) answer(m *model, parts []part, features, embedding []float32) {
+	e.answerMu.Lock()
+	defer e.answerMu.Unlock()
 	c, d := m.info.Features, m.info.Embedding
 	row := 0
 	for _, p := range parts {
@@ -219,6 +239,8 @@ func (e *Engine) answer(m *model, parts []part, features, embedding []float32) {
 
 // fail answers r with err (once) and drops what is left of it.
 func (e *Engine) fail(r *request, err error) {
+	e.answerMu.Lock()
+	defer e.answerMu.Unlock()
 	e.q.cancel(r)
 	if r.answered {
 		return

@@ -223,3 +223,65 @@ func TestShutdownDeadline(t *testing.T) {
 		t.Errorf("requests were refused but Shutdown returned %v", serr)
 	}
 }
+
+// TestRunners: with several runners, concurrent single-image and
+// multi-image requests (split over batches that different runners run) get
+// exactly the rows a one-runner engine gives, and Close returns.
+func TestRunners(t *testing.T) {
+	path, m := exportModel(t, t.TempDir(), cifarSpec)
+	images := cifarJPEGs(t, 24)
+	x := pixels(t, m.Input, images)
+	per := 3 * m.Input.Height * m.Input.Width
+	ref := newEngine(t, path, infer.WithBatch(8, time.Millisecond))
+	want, err := ref.Embed(context.Background(), infer.Batch{Pixels: x, N: len(images)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, runners := range []int{2, 3} {
+		e := newEngine(t, path, infer.WithBatch(4, time.Millisecond), infer.WithRunners(runners), infer.WithThreads(1), infer.WithQueueSize(256))
+		var wg sync.WaitGroup
+		check := func(lo, n int) {
+			res, err := e.Embed(context.Background(), infer.Batch{Pixels: x[lo*per : (lo+n)*per], N: n})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			for i := range n {
+				f, _ := res.Row(i)
+				g, _ := want.Row(lo + i)
+				for j := range f {
+					if d := f[j] - g[j]; d > 1e-4 || d < -1e-4 {
+						t.Errorf("%d runners: image %d feature %d: %v, want %v", runners, lo+i, j, f[j], g[j])
+						return
+					}
+				}
+			}
+		}
+		for round := range 5 {
+			for i := range images {
+				wg.Go(func() { check(i, 1) })
+			}
+			wg.Go(func() { check(round, 7) }) // split over two batches of 4
+		}
+		wg.Wait()
+		if s := e.Stats(); s.Requests != 5*25 {
+			t.Errorf("%d runners: %d requests answered, want %d", runners, s.Requests, 5*25)
+		}
+		done := make(chan error)
+		go func() { done <- e.Close() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d runners: Close did not return", runners)
+		}
+	}
+	if _, err := infer.New(context.Background(), path, infer.WithRunners(0)); err == nil {
+		t.Error("0 runners accepted")
+	}
+	if _, err := infer.New(context.Background(), path, infer.WithRunners(8), infer.WithBatch(8, 0), infer.WithQueueSize(32)); err == nil {
+		t.Error("a queue smaller than runners × batch accepted")
+	}
+}

@@ -185,24 +185,39 @@ func benchBatch(ctx context.Context, path string, o BenchOptions, b int, rep *Be
 	return res, nil
 }
 
-// benchRaw runs the model on x (n images) for d and returns images/s.
+// benchRaw runs the model on x (n images) for d and returns images/s,
+// with as many concurrent runs as the engine has runners (the limit the
+// pipeline could reach).
 func benchRaw(ctx context.Context, e *Engine, x []float32, n int, d time.Duration) (float64, error) {
-	images := 0
+	var images atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
 	start := time.Now()
-	for time.Since(start) < d {
-		if err := ctx.Err(); err != nil {
-			return 0, err
-		}
-		m := e.cur.Load()
-		if m == nil {
-			return 0, ErrModelNotLoaded
-		}
-		if _, err := m.run(x, n); err != nil {
-			return 0, fmt.Errorf("infer: bench: raw run: %w", err)
-		}
-		images += n
+	for range e.cfg.runners {
+		wg.Go(func() {
+			for time.Since(start) < d && ctx.Err() == nil {
+				m := e.cur.Load()
+				if m == nil {
+					errOnce.Do(func() { firstErr = ErrModelNotLoaded })
+					return
+				}
+				if _, err := m.run(x, n); err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("infer: bench: raw run: %w", err) })
+					return
+				}
+				images.Add(int64(n))
+			}
+		})
 	}
-	return float64(images) / time.Since(start).Seconds(), nil
+	wg.Wait()
+	if firstErr != nil {
+		return 0, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return float64(images.Load()) / time.Since(start).Seconds(), nil
 }
 
 // benchPipeline runs producers that each decode, preprocess and embed one

@@ -16,7 +16,9 @@ type Engine struct {
 	cur   atomic.Pointer[model]
 	q     *queue
 	stats counters
-	buf   []float32 // the batcher's input buffer
+	// answerMu serialises answering requests (a request split over two
+	// batches may be answered by two runners).
+	answerMu sync.Mutex
 
 	reloadMu  sync.Mutex // serialises Reload and the final close
 	done      chan struct{}

@@ -32,7 +32,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	images := fs.String("images", "", "JPEG/PNG files the pipeline decodes (default: the first 256 CIFAR-10 test images)")
 	duration := fs.Duration("duration", 2*time.Second, "length of one measurement")
 	rounds := fs.Int("rounds", 5, "raw and pipeline measurements alternate this many times; medians are reported")
-	threads := fs.Int("threads", 0, "ONNX Runtime threads (0: one per physical core)")
+	threads := fs.Int("threads", 0, "ONNX Runtime threads in all (0: one per core), divided among the runners")
+	runners := fs.Int("runners", 1, "batches run at once (batch.runners)")
 	providers := fs.String("providers", "tensorrt,cuda,cpu", "execution providers to try, in order")
 	turbo := fs.String("turbojpeg", "auto", "decode JPEG with libjpeg-turbo: auto, on, off or a library path")
 	sizes := fs.String("retrieval", "10000,100000", "key queue sizes for the retrieval benchmark (empty: skip it)")
@@ -103,7 +104,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	env.log.Info("measuring inference: raw ONNX Runtime vs the full pipeline", "model", *model, "batches", bs, "images", from)
 	inf, err := infer.Bench(ctx, *model, infer.BenchOptions{
 		Batches: bs, Duration: *duration, Rounds: *rounds, Images: imgs, Sink: sink, Preprocess: popts,
-		Engine: []infer.Option{infer.WithProviders(order...), infer.WithThreads(*threads), infer.WithLogger(env.log)},
+		Engine: []infer.Option{infer.WithProviders(order...), infer.WithRunners(*runners),
+			infer.WithThreads(agent.RunnerThreads(*threads, *runners)), infer.WithLogger(env.log)},
 	})
 	if err != nil {
 		return err
