@@ -45,7 +45,7 @@ func Default() Config {
 			Providers: []string{"tensorrt", "cuda", "cpu"},
 			TensorRT:  TensorRT{FP16: true, CacheDir: "", TimingCache: true, WorkspaceMB: 1024},
 		},
-		Batch:   Batch{Max: 8, MaxWait: Duration(10 * time.Millisecond), Queue: 64, Runners: 1},
+		Batch:   Batch{Max: 8, MaxWait: Duration(10 * time.Millisecond), Queue: 64, Runners: 2},
 		Preproc: Preprocess{Workers: 0, TurboJPEG: "auto", MaxPixels: 40_000_000},
 		Queue: Queue{
 			Capacity:         100_000,

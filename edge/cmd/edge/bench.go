@@ -33,7 +33,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	duration := fs.Duration("duration", 2*time.Second, "length of one measurement")
 	rounds := fs.Int("rounds", 5, "raw and pipeline measurements alternate this many times; medians are reported")
 	threads := fs.Int("threads", 0, "ONNX Runtime threads in all (0: one per core), divided among the runners")
-	runners := fs.Int("runners", 1, "batches run at once (batch.runners)")
+	runners := fs.Int("runners", 2, "batches run at once (batch.runners)")
 	providers := fs.String("providers", "tensorrt,cuda,cpu", "execution providers to try, in order")
 	turbo := fs.String("turbojpeg", "auto", "decode JPEG with libjpeg-turbo: auto, on, off or a library path")
 	sizes := fs.String("retrieval", "10000,100000", "key queue sizes for the retrieval benchmark (empty: skip it)")
