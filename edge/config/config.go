@@ -81,7 +81,7 @@ type Source struct {
 // Queue configures the key queue.
 type Queue struct {
 	Capacity         int      `yaml:"capacity" doc:"entries kept; the oldest is evicted beyond it"`
-	SyncEvery        int      `yaml:"sync_every" doc:"fsync after this many entries (a power cut loses at most this many)"`
+	SyncEvery        int      `yaml:"sync_every" doc:"fsync in the background once this many entries are unsynced (a power cut loses fewer than twice this many; 1: fsync every entry before it counts)"`
 	SyncInterval     Duration `yaml:"sync_interval" doc:"also fsync at least this often (a power cut loses at most this much time of entries)"`
 	ThumbnailSize    int      `yaml:"thumbnail_size" doc:"longest side of the JPEG thumbnail kept with each entry, in pixels (0: no thumbnails)"`
 	ThumbnailQuality int      `yaml:"thumbnail_quality" doc:"JPEG quality of thumbnails, 1 to 100"`

@@ -157,6 +157,7 @@ func (q *Queue) writeRecord(rec []byte) (int64, error) {
 	q.segs[len(q.segs)-1].bytes = q.size
 	q.diskBytes.Add(int64(len(rec)))
 	q.unsynced++
+	q.written++
 	return off, nil
 }
 
@@ -206,6 +207,7 @@ func (q *Queue) startSegment(seq uint64) error {
 	q.segs = append(q.segs, segInfo{seq: seq, bytes: int64(len(hdr))})
 	q.diskBytes.Add(int64(len(hdr)))
 	q.unsynced++
+	q.written++
 	q.tornTail = false
 	return nil
 }

@@ -36,6 +36,7 @@ type Queue struct {
 	size      int64     // bytes of the active segment that hold whole records
 	segs      []segInfo // oldest first; the active segment is last
 	unsynced  int       // records written since the last fsync
+	written   uint64    // records written since Open (for syncOutside)
 	broken    error     // a failed fsync; writes are refused
 	tornTail  bool      // a failed write may have left bytes past size
 	buf       []byte    // record encoding buffer
@@ -55,6 +56,7 @@ type Queue struct {
 	lastSync atomic.Int64 // Unix ns of the last fsync
 	stop     chan struct{}
 	stopped  chan struct{}
+	syncReq  chan struct{} // syncIfDue asks the background syncer for a group commit
 	stopOnce sync.Once
 }
 
@@ -128,7 +130,8 @@ func Open(dir string, opts Options) (*Queue, error) {
 	q.recovery.Duration = time.Since(start)
 	q.lastSync.Store(time.Now().UnixNano())
 	q.stop, q.stopped = make(chan struct{}), make(chan struct{})
-	if opts.SyncInterval > 0 {
+	q.syncReq = make(chan struct{}, 1)
+	if opts.SyncInterval > 0 || opts.SyncEvery > 1 {
 		go q.syncLoop(opts.SyncInterval)
 	} else {
 		close(q.stopped)
