@@ -20,6 +20,7 @@ import (
 	"github.com/mocoedge/mocoedge/edge/mqtt"
 	"github.com/mocoedge/mocoedge/edge/mqttlink"
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/internal/sdnotify"
 )
 
 // runDaemon is `edge run`.
@@ -93,6 +94,18 @@ func runDaemon(ctx context.Context, env *environment, args []string) error {
 		srv := api.NewServer(a, reg, log.With("component", "http"))
 		extra = append(extra, func(ctx context.Context) error { return srv.ListenAndServe(ctx, cfg.HTTP.Addr) })
 	}
+	// systemd (Type=notify, WatchdogSec): ready once everything runs, a
+	// watchdog ping while the agent answers, stopping when asked to stop.
+	// Without $NOTIFY_SOCKET these do nothing.
+	notify := sdnotify.FromEnv(env.getenv)
+	extra = append(extra, func(ctx context.Context) error {
+		notify.Ready()
+		notify.Status(fmt.Sprintf("serving %s; %d sources", cfg.Model.Path, len(cfg.Sources)))
+		notify.Watch(ctx, func() bool { a.Health(); return true }) // Health blocks if the agent is wedged
+		<-ctx.Done()
+		notify.Stopping()
+		return nil
+	})
 	if env.signals != nil {
 		extra = append(extra, func(ctx context.Context) error {
 			for {

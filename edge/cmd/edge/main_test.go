@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -201,8 +202,29 @@ sources:
 	cfgPath := filepath.Join(t.TempDir(), "edge.yaml")
 	os.WriteFile(cfgPath, []byte(cfg), 0o644)
 
-	var logs bytes.Buffer
+	// A systemd notify socket: the daemon says READY, pings the watchdog
+	// and says STOPPING.
+	sock := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var notes syncBuffer
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				return
+			}
+			notes.Write(append(buf[:n:n], '\n'))
+		}
+	}()
+
+	var logs syncBuffer
 	cmd := exec.Command(bin, "run", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=200000")
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -248,6 +270,11 @@ sources:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("edge run did not stop within 30 s of SIGTERM\n%s", logs.String())
 	}
+	for _, want := range []string{"READY=1", "WATCHDOG=1", "STOPPING=1"} {
+		if !strings.Contains(notes.String(), want) {
+			t.Errorf("systemd notifications lack %s:\n%s", want, notes.String())
+		}
+	}
 	q, err := keyqueue.Open(filepath.Join(data, "queue"), keyqueue.Options{Capacity: 100_000, Strict: true})
 	if err != nil {
 		t.Fatalf("queue after SIGTERM: %v", err)
@@ -278,4 +305,22 @@ func TestBenchVerb(t *testing.T) {
 			t.Errorf("batch %d: %+v", r.Batch, r)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
