@@ -37,7 +37,12 @@ type daemon struct {
 // edge runs the daemon stage: start, index the camera, label, train,
 // measure against the random-init baseline, query, stop.
 func (d *demo) edge(ctx context.Context, set *imageSet, sum *summary) error {
-	dm, err := d.startDaemon(ctx)
+	sb, err := startBoard(ctx)
+	if err != nil {
+		return err
+	}
+	defer sb.stop()
+	dm, err := d.startDaemon(ctx, sb.port())
 	if err != nil {
 		return err
 	}
@@ -49,9 +54,13 @@ func (d *demo) edge(ctx context.Context, set *imageSet, sum *summary) error {
 	if err := d.label(ctx, dm, set, sum); err != nil {
 		return err
 	}
+	if sum.boardLabels, err = d.boardSession(ctx, dm, sb, set); err != nil {
+		return err
+	}
 	if sum.pretrained, err = d.trainAndMeasure(ctx, dm, set, "pretrained"); err != nil {
 		return err
 	}
+	sum.leds = d.boardLEDsAfter(ctx, sb, set)
 	if err := d.door(ctx, dm, set); err != nil {
 		return err
 	}
@@ -96,7 +105,7 @@ func freeAddr() (string, error) {
 
 // startDaemon writes the daemon's configuration, starts `edge run` and
 // waits until its API answers and the dashboard is connected.
-func (d *demo) startDaemon(ctx context.Context) (*daemon, error) {
+func (d *demo) startDaemon(ctx context.Context, boardPort string) (*daemon, error) {
 	httpAddr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -121,7 +130,10 @@ func (d *demo) startDaemon(ctx context.Context) (*daemon, error) {
 	cfg.Sources = []config.Source{
 		{Name: "camera", Kind: config.KindFiles, Path: filepath.Join(d.o.out, "camera")},
 		{Name: "door", Kind: config.KindWatch, Path: door},
+		{Name: "board", Kind: config.KindBridge},
 	}
+	cfg.Bridge.Enabled, cfg.Bridge.Port = true, boardPort
+	cfg.Bridge.Buttons, cfg.Bridge.LEDs = boardButtons, boardLEDs
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("demo configuration: %w", err)
 	}
@@ -206,7 +218,7 @@ func (d *demo) indexCamera(ctx context.Context, dm *daemon, set *imageSet) error
 		if err != nil {
 			return false
 		}
-		n = h.Queue.Entries
+		n = int(h.Pipeline["camera"].Embedded)
 		bar.Update(n, "")
 		return n >= len(set.camera)
 	})

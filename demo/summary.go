@@ -13,8 +13,10 @@ type summary struct {
 	// kNN top-1 (%) on CIFAR-10 test images at random init and after
 	// pretraining, from the trainer's metrics.
 	knnRandom, knnPretrained float64
-	curves                   string // the trainer's curves.png
-	labels                   int    // labels given over MQTT
+	curves                   string   // the trainer's curves.png
+	labels                   int      // labels given over MQTT
+	boardLabels              int      // triggers labelled with the board's buttons
+	leds                     []string // what the board's LEDs showed after training
 	pretrained, random       probeScore
 	retrievals               []retrievalAnswer
 	messages                 map[string]int // MQTT messages seen, by type
@@ -26,7 +28,7 @@ type summary struct {
 
 // messageTypes are the MQTT message types every demo run must see.
 func messageTypes() []string {
-	return []string{"status", "telemetry", "events/prediction", "events/retrieval",
+	return []string{"status", "telemetry", "events/prediction", "events/retrieval", "events/trigger",
 		"cmd/label/result", "cmd/train/result", "cmd/query/result", "cmd/reload/result"}
 }
 
@@ -54,6 +56,7 @@ func (s *summary) print(w io.Writer) {
 	fmt.Fprintf(w, "linear probe from %d labels given over MQTT, on %d held-out test images: %.1f%% (pretrained) vs %.1f%% (random init)\n",
 		s.labels, sumRow(s.pretrained.confusion), 100*s.pretrained.accuracy, 100*s.random.accuracy)
 	fmt.Fprintf(w, "frames embedded by the daemon: %d (provider %s)\n", s.frames, s.provider)
+	fmt.Fprintf(w, "simulated board: %d triggers labelled with its buttons; after training: %s\n", s.boardLabels, strings.Join(s.leds, "; "))
 	for _, r := range s.retrievals {
 		var parts []string
 		for _, n := range r.results {
