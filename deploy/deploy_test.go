@@ -21,10 +21,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -392,23 +393,8 @@ func startBroker(t *testing.T) *broker {
 	return b
 }
 
-// syncBuffer is a bytes.Buffer safe for concurrent writes and reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a log sink safe for concurrent use.
+type syncBuffer = syncbuf.Buffer
 
 // client is a paho client that records every message it receives.
 type client struct {

@@ -1,15 +1,15 @@
 package infer_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	"github.com/mocoedge/mocoedge/edge/infer"
 	"github.com/mocoedge/mocoedge/edge/preprocess"
@@ -52,23 +52,8 @@ func pixels(t testing.TB, in manifest.Input, images [][]byte) []float32 {
 	return x
 }
 
-// logBuffer collects log lines from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+// logBuffer is a log sink safe for concurrent use.
+type logBuffer = syncbuf.Buffer
 
 // testLogger logs to the returned buffer (and to the test's log with -v).
 func testLogger(t testing.TB) (*slog.Logger, *logBuffer) {

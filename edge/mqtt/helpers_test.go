@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mocoedge/mocoedge/internal/syncbuf"
+
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/mocoedge/mocoedge/edge/config"
 )
@@ -238,23 +240,8 @@ func testConfig(url string) config.MQTT {
 	}
 }
 
-// logBuffer is a concurrency-safe log sink.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
+// logBuffer is a log sink safe for concurrent use.
+type logBuffer = syncbuf.Buffer
 
 func testLogger(t *testing.T) (*slog.Logger, *logBuffer) {
 	buf := new(logBuffer)

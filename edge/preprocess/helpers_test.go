@@ -9,7 +9,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/mocoedge/mocoedge/internal/repo"
+	"github.com/mocoedge/mocoedge/internal/testmodel"
 	"github.com/mocoedge/mocoedge/models/manifest"
 )
 
@@ -22,18 +22,7 @@ var imagenetInput = manifest.Input{Height: 224, Width: 224, Resize: 224, Crop: 2
 	Mean: [3]float32{0.485, 0.456, 0.406}, Std: [3]float32{0.229, 0.224, 0.225}}
 
 // cifarJPEGs returns the first n JPEG files of the CIFAR-10 test archive.
-func cifarJPEGs(t testing.TB, n int) [][]byte {
-	t.Helper()
-	files, err := repo.CIFAR10Files("test.tar.gz", n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([][]byte, len(files))
-	for i, f := range files {
-		out[i] = f.Data
-	}
-	return out
-}
+func cifarJPEGs(t testing.TB, n int) [][]byte { return testmodel.CIFARJPEGs(t, n) }
 
 // enlarged re-encodes a JPEG at w×h (nearest neighbour plus a fine
 // pattern, so the file has detail to decode) with quality 85.

@@ -5,7 +5,6 @@
 package agenttest
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,9 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/config"
@@ -23,22 +23,7 @@ import (
 )
 
 // LogBuffer collects log lines from several goroutines.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *LogBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *LogBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type LogBuffer = syncbuf.Buffer
 
 // Logger logs to the returned buffer and, with -v, to the test log.
 func Logger(t testing.TB) (*slog.Logger, *LogBuffer) {

@@ -51,11 +51,11 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	order, err := infer.ParseProviders(*providers)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	popts, err := agent.PreprocessOptions(config.Preprocess{TurboJPEG: *turbo})
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	imgs, from, err := benchImages(*images)
 	if err != nil {

@@ -181,30 +181,22 @@ func runReload(ctx context.Context, env *environment, args []string) error {
 
 // runTrain is `edge train`.
 func runTrain(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "train", "[--addr HOST:PORT] [--json]")
-	addr, asJSON := clientFlags(env, fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	p, err := api.NewClient(*addr).Train(ctx)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		return printJSON(env, p)
-	}
-	printProbe(env, p)
-	return nil
+	return probeVerb(ctx, env, "train", args, (*api.Client).Train)
 }
 
 // runProbe is `edge probe`.
 func runProbe(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "probe", "[--addr HOST:PORT] [--json]")
+	return probeVerb(ctx, env, "probe", args, (*api.Client).Probe)
+}
+
+// probeVerb runs a verb that asks the daemon for a probe description.
+func probeVerb(ctx context.Context, env *environment, name string, args []string, call func(*api.Client, context.Context) (agent.ProbeInfo, error)) error {
+	fs := newFlags(env, name, "[--addr HOST:PORT] [--json]")
 	addr, asJSON := clientFlags(env, fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	p, err := api.NewClient(*addr).Probe(ctx)
+	p, err := call(api.NewClient(*addr), ctx)
 	if err != nil {
 		return err
 	}

@@ -47,7 +47,7 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 	}
 	order, err := infer.ParseProviders(*providers)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	paths, err := imagefiles.List(*images)
 	if err != nil {
@@ -65,7 +65,7 @@ func runEmbed(ctx context.Context, env *environment, args []string) error {
 	m, _ := e.Model()
 	popts, err := agent.PreprocessOptions(config.Preprocess{TurboJPEG: *turbo})
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	p, err := preprocess.New(m.Input, popts...)
 	if err != nil {

@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +14,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mocoedge/mocoedge/internal/cli"
 )
 
 // version is the daemon's version, set at link time with
@@ -22,12 +23,9 @@ import (
 var version = "dev"
 
 // usageError marks a mistake in the command line: exit code 2.
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // environment is what every verb gets.
 type environment struct {
@@ -96,18 +94,7 @@ func run(ctx context.Context, env *environment, args []string) int {
 		if v.name != args[0] || v.run == nil {
 			continue
 		}
-		err := v.run(ctx, env, args[1:])
-		var ue usageError
-		switch {
-		case err == nil, errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, &ue):
-			fmt.Fprintf(env.stderr, "edge %s: %v\n", v.name, err)
-			return 2
-		default:
-			fmt.Fprintf(env.stderr, "edge %s: %v\n", v.name, err)
-			return 1
-		}
+		return cli.ExitCode(env.stderr, "edge", v.name, v.run(ctx, env, args[1:]))
 	}
 	fmt.Fprintf(env.stderr, "edge: unknown verb %q; run `edge help` for the list\n", args[0])
 	return 2
@@ -123,25 +110,8 @@ func printHelp(w io.Writer) {
 
 // newFlags returns a flag set whose errors and --help go to env.stderr.
 func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: edge %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.NewFlags(env.stderr, "edge", name, synopsis)
 }
 
 // parse parses args and turns a malformed command line into a usage error.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
+func parse(fs *flag.FlagSet, args []string) error { return cli.Parse(fs, args) }
