@@ -29,6 +29,12 @@ const (
 // input, normalised with mean and std) and returns one L2-normalised row per
 // image. The net's Train flag is restored afterwards.
 func Embed(ctx context.Context, net *engine.Net[float32], ds *data.Dataset, out Output, mean, std [3]float32) ([]float32, int, error) {
+	return EmbedProgress(ctx, net, ds, out, mean, std, nil)
+}
+
+// EmbedProgress is Embed reporting the images done so far (of ds.Len())
+// after every batch, when report is not nil.
+func EmbedProgress(ctx context.Context, net *engine.Net[float32], ds *data.Dataset, out Output, mean, std [3]float32, report func(done, total int)) ([]float32, int, error) {
 	p, err := augment.EvalConfig(net.H, mean, std).Build()
 	if err != nil {
 		return nil, 0, err
@@ -76,6 +82,9 @@ func Embed(ctx context.Context, net *engine.Net[float32], ds *data.Dataset, out 
 		dst := be.Slice(normed, 0, n*dim)
 		be.L2Normalize(dst, y, n, dim)
 		be.Download(rows[lo*dim:(lo+n)*dim], dst)
+		if report != nil {
+			report(lo+n, ds.Len())
+		}
 	}
 	return rows, dim, nil
 }

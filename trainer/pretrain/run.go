@@ -183,10 +183,12 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		if test == nil {
 			return nil
 		}
-		acc, err := KNNMonitor(ctx, be.GEMM(), model.Query, train, test, cfg)
+		update, finish := progress.Lazy(opts.Progress, log, fmt.Sprintf("kNN monitor (epoch %d)", epoch), "img")
+		acc, err := KNNMonitor(ctx, be.GEMM(), model.Query, train, test, cfg, update)
 		if err != nil {
 			return err
 		}
+		finish(train.Len() + test.Len())
 		if epoch == 0 {
 			sum.KNNInitial = &acc
 		} else {
@@ -311,14 +313,21 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 // KNNMonitor returns the kNN top-1 accuracy (percent) of net's normalised
 // embeddings: the train set's embeddings are the bank, the test set is
 // classified, as in the official CIFAR-10 demo (k 200, T 0.1). Give it the
-// backend's GEMM (it splits work across the cores itself).
-func KNNMonitor(ctx context.Context, g blas.GEMM, net *engine.Net[float32], train, test *data.Dataset, cfg moco.Config) (float64, error) {
+// backend's GEMM (it splits work across the cores itself). report, when not
+// nil, gets the images embedded so far out of both sets.
+func KNNMonitor(ctx context.Context, g blas.GEMM, net *engine.Net[float32], train, test *data.Dataset, cfg moco.Config, report func(done, total int)) (float64, error) {
 	mean, std := Normalisation(cfg)
-	bank, d, err := eval.Embed(ctx, net, train, eval.Embedding, mean, std)
+	total := train.Len() + test.Len()
+	var bankReport, queryReport func(done, total int)
+	if report != nil {
+		bankReport = func(done, _ int) { report(done, total) }
+		queryReport = func(done, _ int) { report(train.Len()+done, total) }
+	}
+	bank, d, err := eval.EmbedProgress(ctx, net, train, eval.Embedding, mean, std, bankReport)
 	if err != nil {
 		return 0, fmt.Errorf("kNN bank: %w", err)
 	}
-	queries, _, err := eval.Embed(ctx, net, test, eval.Embedding, mean, std)
+	queries, _, err := eval.EmbedProgress(ctx, net, test, eval.Embedding, mean, std, queryReport)
 	if err != nil {
 		return 0, fmt.Errorf("kNN queries: %w", err)
 	}
