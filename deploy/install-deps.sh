@@ -13,9 +13,10 @@ set -euo pipefail
 #   ffmpeg           real frame source in tests
 #   gcc, libc6-dev   cgo: github.com/yalue/onnxruntime_go is a cgo package
 #   ca-certificates  HTTPS to the npm registry (fetch-onnxruntime.sh)
+#   g++              builds the CUDA kernels as C++ for the CPU emulation test (trainer/backend/cuda)
 #   systemd          systemd-analyze verify of the units in deploy/systemd (deploy tests)
 #   and the ShellCheck package, which lints every deploy/**/*.sh (deploy tests)
-readonly PACKAGES=(libopenblas0 libturbojpeg0 mosquitto ffmpeg gcc libc6-dev ca-certificates shellcheck systemd)
+readonly PACKAGES=(libopenblas0 libturbojpeg0 mosquitto ffmpeg gcc libc6-dev ca-certificates g++ shellcheck systemd)
 
 prog="$(basename "${BASH_SOURCE[0]}")"
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

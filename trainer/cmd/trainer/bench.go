@@ -11,7 +11,7 @@ import (
 )
 
 func runBench(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "bench", "[--arch resnet18-cifar] [--width 1] [--batch 128] [--steps 5] [--json]")
+	fs := newFlags(env, "bench", "[--arch resnet18-cifar] [--width 1] [--batch 128] [--steps 5] [--device auto|cpu|cuda] [--json]")
 	arch := fs.String("arch", "resnet18-cifar", "architecture: "+archList())
 	width := fs.Float64("width", 1, "channel width multiplier, in (0, 4]")
 	batch := fs.Int("batch", 128, "images per training step")
@@ -21,6 +21,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	gemmSize := fs.Int("gemm-size", 2048, "side of the square SGEMM that measures the peak")
 	backend := fs.String("blas", env.settings.blas.Backend, "GEMM backend: auto, openblas or gonum")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	device := fs.String("device", "auto", deviceFlagDoc)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -32,6 +33,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	}
 	if *steps < 1 || *gemmSize < 64 {
 		return usagef("steps must be >= 1 and gemm-size >= 64")
+	}
+	if err := pickDevice(env, "bench", *device); err != nil {
+		return err
 	}
 	opts := env.settings.blas
 	opts.Backend, opts.Threads, opts.Logger = *backend, *threads, env.log

@@ -29,6 +29,7 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&o.Threads, "threads", env.settings.threads, "threads for the engine (0: all cores)")
 	fs.IntVar(&o.Workers, "workers", 0, "augmentation goroutines (0: all cores)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object on the last line")
+	device := fs.String("device", "auto", deviceFlagDoc)
 
 	arch := fs.String("arch", "", "architecture")
 	width := fs.Float64("width", 0, "channel width multiplier")
@@ -91,6 +92,9 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
+	}
+	if err := pickDevice(env, "pretrain", *device); err != nil {
+		return err
 	}
 	o.Config, o.Logger, o.Stdout, o.Progress = cfg, env.log, env.stdout, os.Stderr
 	bopts := env.settings.blas

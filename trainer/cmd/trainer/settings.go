@@ -8,6 +8,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/internal/blas"
 	"github.com/mocoedge/mocoedge/internal/onnxrt"
+	"github.com/mocoedge/mocoedge/trainer/backend/cuda"
 )
 
 // setting is one environment variable the trainer reads.
@@ -22,6 +23,7 @@ func envSettings() []setting {
 		{blas.EnvBackend, "auto", "GEMM backend: auto (OpenBLAS, else pure-Go gonum), openblas or gonum"},
 		{blas.EnvOpenBLASLib, "libopenblas.so.0", "path of the OpenBLAS shared library"},
 		{"MOCOEDGE_THREADS", "all cores", "threads for the engine's kernels and OpenBLAS (the --threads flag wins)"},
+		{cuda.EnvLibs, "the usual places", "':'-separated folders or files holding libcuda, cuBLAS(Lt), cuDNN and NVRTC, searched first (--device auto|cuda)"},
 		{onnxrt.EnvLibrary, "third_party/onnxruntime/...", "path of libonnxruntime.so (fetched by deploy/fetch-onnxruntime.sh)"},
 	}
 }
@@ -29,6 +31,7 @@ func envSettings() []setting {
 // settings are the values read from the environment.
 type settings struct {
 	blas    blas.Options
+	cuda    cuda.LoadOptions // zero: the process environment and the usual places
 	threads int
 }
 
