@@ -26,7 +26,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	if _, err := models.New(*arch, *width, 10); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if *batch < 1 {
 		return usagef("batch %d: accepted are positive integers, e.g. 64 or 128", *batch)
@@ -41,7 +41,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	opts.Backend, opts.Threads, opts.Logger = *backend, *threads, env.log
 	g, err := blas.Load(opts)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if !*asJSON {
 		fmt.Fprintf(env.stderr, "measuring the %s SGEMM peak, then %d training steps of %s x%g at batch %d...\n", g.Name(), *steps, *arch, *width, *batch)

@@ -290,7 +290,7 @@ func (f *evalFlags) state() (*weights.State, evalResult, error) {
 		}
 		a, err := weights.NewArch(f.arch, f.width, head, f.dim)
 		if err != nil {
-			return nil, res, usageError{err}
+			return nil, res, usageError{Err: err}
 		}
 		s = weights.New(a)
 		res.Weights, res.Seed = "random-init", &f.seed

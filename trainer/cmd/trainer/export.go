@@ -204,7 +204,7 @@ func (f *exportFlags) state() (*weights.State, provenance, error) {
 		head := cmp.Or(f.head, weights.HeadMLP)
 		a, err := weights.NewArch(f.arch, f.width, head, f.dim)
 		if err != nil {
-			return nil, provenance{}, usageError{err}
+			return nil, provenance{}, usageError{Err: err}
 		}
 		g, err := blas.Load(blas.Options{Backend: "gonum"}) // no GEMM runs here
 		if err != nil {

@@ -38,7 +38,7 @@ func runInspect(_ context.Context, env *environment, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	switch {
 	case fs.NArg() > 1 || (file != "" && fs.NArg() > 0):
@@ -51,7 +51,7 @@ func runInspect(_ context.Context, env *environment, args []string) error {
 	}
 	a, err := models.New(*arch, *width, *classes)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	size := *input
 	if size == 0 {

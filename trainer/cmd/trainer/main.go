@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,15 +12,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mocoedge/mocoedge/internal/cli"
 )
 
 // usageError marks a mistake in the command line: exit code 2.
-type usageError struct{ err error }
+type usageError = cli.UsageError
 
-func (u usageError) Error() string { return u.err.Error() }
-func (u usageError) Unwrap() error { return u.err }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // verb is one sub-command.
 type verb struct {
@@ -77,20 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if v.name != args[0] || v.run == nil {
 			continue
 		}
-		err := v.run(ctx, env, args[1:])
-		var ue usageError
-		switch {
-		case err == nil:
-			return 0
-		case errors.Is(err, flag.ErrHelp):
-			return 0
-		case errors.As(err, &ue):
-			fmt.Fprintf(stderr, "trainer %s: %v\n", v.name, err)
-			return 2
-		default:
-			fmt.Fprintf(stderr, "trainer %s: %v\n", v.name, err)
-			return 1
-		}
+		return cli.ExitCode(env.stderr, "trainer", v.name, v.run(ctx, env, args[1:]))
 	}
 	fmt.Fprintf(stderr, "trainer: unknown verb %q; run `trainer help` for the list\n", args[0])
 	return 2
@@ -107,25 +92,8 @@ func printHelp(w io.Writer) {
 // newFlags returns a flag set whose errors and --help go to env.stderr and
 // whose parse mistakes become usage errors.
 func newFlags(env *environment, name, synopsis string) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "Usage: trainer %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
-	}
-	return fs
+	return cli.NewFlags(env.stderr, "trainer", name, synopsis)
 }
 
 // parse parses args and turns a malformed command line into a usage error.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
+func parse(fs *flag.FlagSet, args []string) error { return cli.Parse(fs, args) }

@@ -51,7 +51,7 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	}
 	cfg, err := moco.Recipe(*recipe)
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -91,7 +91,7 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 		return usagef("--data and --out are required")
 	}
 	if err := cfg.Validate(); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	if err := pickDevice(env, "pretrain", *device); err != nil {
 		return err

@@ -64,7 +64,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 		return usagef("--batch and --log-every must be positive, --epochs >= 0, --duration > 0")
 	}
 	if _, err := models.New(f.arch, f.width, 10); err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 
 	opts := env.settings.blas
@@ -92,7 +92,7 @@ func runTrain(ctx context.Context, env *environment, args []string) error {
 	}
 	arch, err := models.New(f.arch, f.width, len(train.Classes()))
 	if err != nil {
-		return usageError{err}
+		return usageError{Err: err}
 	}
 	be := engine.NewCPU[float32](g, f.threads)
 	tr, err := supervised.New(be, arch, supervised.Options{Batch: f.batch, Height: h, Width: w, Momentum: f.momentum, WeightDecay: f.wd, Seed: f.seed})
