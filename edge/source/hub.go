@@ -14,14 +14,14 @@ import (
 	"github.com/mocoedge/mocoedge/edge/config"
 )
 
-// Kinds of sources (config.Source.Kind).
+// Kinds of sources (config.Source.Kind), as the configuration names them.
 const (
-	KindFiles     = "files"
-	KindWatch     = "watch"
-	KindFFmpeg    = "ffmpeg"
-	KindGStreamer = "gstreamer"
-	KindMJPEG     = "mjpeg"
-	KindBridge    = "bridge"
+	KindFiles     = config.KindFiles
+	KindWatch     = config.KindWatch
+	KindFFmpeg    = config.KindFFmpeg
+	KindGStreamer = config.KindGStreamer
+	KindMJPEG     = config.KindMJPEG
+	KindBridge    = config.KindBridge
 )
 
 // States a source reports in Stats.State.
