@@ -24,6 +24,15 @@ type Options struct {
 	Threads int
 	// GemmSize is the side of the square SGEMM that measures the peak.
 	GemmSize int
+	// Backend runs the steps instead of the CPU backend over g (nil: the
+	// CPU). When it measures its own GEMM peak (PeakGFLOPS, as the CUDA
+	// backend does), that is the ratio's reference.
+	Backend engine.Backend[float32]
+}
+
+// peaker is a backend that measures its own SGEMM peak.
+type peaker interface {
+	PeakGFLOPS(size, reps int) float64
 }
 
 // Result is one benchmark run. FLOPs count a multiply-add as two and a
@@ -71,10 +80,25 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Result, error) {
 	}
 	res := Result{Arch: opts.Arch, Width: opts.Width, Batch: opts.Batch, Input: size, GemmBackend: g.Name(),
 		GemmSize: gemmSize, FlopsPerImage: arch.FLOPs(size, size), Steps: steps}
-	// The peak is measured through the same threaded GEMM the engine uses.
-	be := engine.NewCPU[float32](g, opts.Threads)
-	res.Threads = be.Threads()
-	res.GemmGFLOPS = blas.Peak(be.GEMM(), gemmSize, 5)
+	// The peak is measured through the same GEMM the engine uses: the
+	// CPU backend's threaded GEMM, or the device's own.
+	var be engine.Backend[float32]
+	cpu, isCPU := opts.Backend.(*engine.CPU[float32])
+	switch p, ok := opts.Backend.(peaker); {
+	case ok:
+		be = opts.Backend
+		res.GemmBackend = be.Name()
+		res.GemmGFLOPS = p.PeakGFLOPS(gemmSize, 5)
+	case opts.Backend == nil || isCPU:
+		if cpu == nil {
+			cpu = engine.NewCPU[float32](g, opts.Threads)
+		}
+		be = cpu
+		res.Threads = cpu.Threads()
+		res.GemmGFLOPS = blas.Peak(cpu.GEMM(), gemmSize, 5)
+	default:
+		return Result{}, fmt.Errorf("bench: backend %s cannot measure its GEMM peak", opts.Backend.Name())
+	}
 	tr, err := supervised.New(be, arch, supervised.Options{Batch: opts.Batch, Height: size, Width: size, Momentum: 0.9, WeightDecay: 5e-4, Seed: 1})
 	if err != nil {
 		return Result{}, err

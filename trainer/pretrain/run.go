@@ -51,7 +51,10 @@ type Options struct {
 	// LogEvery writes a metrics line every this many steps.
 	LogEvery int
 	// Resume continues the run in Out from its checkpoint.
-	Resume  bool
+	Resume bool
+	// Backend trains the model instead of the CPU backend over the GEMM
+	// (nil: the CPU, with Threads threads).
+	Backend engine.Backend[float32]
 	Threads int
 	Workers int
 	// Progress is where the progress bar is drawn (a terminal) or, if it is
@@ -145,7 +148,17 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	be := engine.NewCPU[float32](g, opts.Threads)
+	// knnGEMM multiplies the kNN monitor's host matrices: the CPU backend's
+	// threaded GEMM, or g when a device trains.
+	var be engine.Backend[float32]
+	var knnGEMM blas.GEMM = g
+	threads := 0
+	if opts.Backend != nil {
+		be = opts.Backend
+	} else {
+		cpu := engine.NewCPU[float32](g, opts.Threads)
+		be, knnGEMM, threads = cpu, cpu.GEMM(), cpu.Threads()
+	}
 	model, err := moco.New(be, cfg, cfg.Input, cfg.Input, train.Len())
 	if err != nil {
 		return Summary{}, err
@@ -171,7 +184,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	arch, _ := cfg.Architecture()
 	log.Info("pretraining", "recipe", cfg.Recipe, "arch", cfg.Arch, "width", cfg.Width, "params", arch.NumParams(),
 		"keys", cfg.Keys, "queue", cfg.QueueSize, "batch", cfg.Batch, "images", train.Len(), "epochs", cfg.Epochs,
-		"steps_per_epoch", loader.Batches(), "gemm", g.Name(), "threads", be.Threads())
+		"steps_per_epoch", loader.Batches(), "backend", be.Name(), "gemm", g.Name(), "threads", threads)
 
 	metrics, err := openMetrics(filepath.Join(opts.Out, "metrics.jsonl"))
 	if err != nil {
@@ -184,7 +197,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 			return nil
 		}
 		update, finish := progress.Lazy(opts.Progress, log, fmt.Sprintf("kNN monitor (epoch %d)", epoch), "img")
-		acc, err := KNNMonitor(ctx, be.GEMM(), model.Query, train, test, cfg, update)
+		acc, err := KNNMonitor(ctx, knnGEMM, model.Query, train, test, cfg, update)
 		if err != nil {
 			return err
 		}

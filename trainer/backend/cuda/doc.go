@@ -29,9 +29,9 @@
 // pinned buffers overlapped with compute); cuBLASLt is opened (cuBLAS needs
 // it) but not called; batch norm and pooling are this package's kernels
 // rather than cuDNN's, to keep the CPU's exact split batch norm and
-// first-maximum pooling. trainer/bench and trainer/pretrain build the CPU
-// backend themselves, so `trainer ... --device cuda` cannot use this one
-// until they take a Backend.
+// first-maximum pooling. `trainer bench` and `trainer pretrain` take this
+// backend through their Backend options (`--device cuda`, or `auto` when it
+// opens); that path, too, has never run on a GPU.
 //
 // Errors: engine.Backend's methods return no errors, so the backend records
 // the first failing call (see Backend.Err) and turns every later call into a

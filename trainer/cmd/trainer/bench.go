@@ -34,8 +34,16 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if *steps < 1 || *gemmSize < 64 {
 		return usagef("steps must be >= 1 and gemm-size >= 64")
 	}
-	if err := pickDevice(env, "bench", *device); err != nil {
+	dev, closeDev, err := pickDevice(env, *device)
+	if err != nil {
 		return err
+	}
+	if closeDev != nil {
+		defer func() {
+			if cerr := closeDev(); cerr != nil {
+				env.log.Error("device", "err", cerr)
+			}
+		}()
 	}
 	opts := env.settings.blas
 	opts.Backend, opts.Threads, opts.Logger = *backend, *threads, env.log
@@ -46,7 +54,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if !*asJSON {
 		fmt.Fprintf(env.stderr, "measuring the %s SGEMM peak, then %d training steps of %s x%g at batch %d...\n", g.Name(), *steps, *arch, *width, *batch)
 	}
-	res, err := bench.Run(ctx, g, bench.Options{Arch: *arch, Width: *width, Batch: *batch, Input: *input, Steps: *steps, Threads: *threads, GemmSize: *gemmSize})
+	res, err := bench.Run(ctx, g, bench.Options{Arch: *arch, Width: *width, Batch: *batch, Input: *input, Steps: *steps, Threads: *threads, GemmSize: *gemmSize, Backend: dev})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -93,9 +94,11 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{Err: err}
 	}
-	if err := pickDevice(env, "pretrain", *device); err != nil {
+	dev, closeDev, err := pickDevice(env, *device)
+	if err != nil {
 		return err
 	}
+	o.Backend = dev
 	o.Config, o.Logger, o.Stdout, o.Progress = cfg, env.log, env.stdout, os.Stderr
 	bopts := env.settings.blas
 	bopts.Logger = env.log
@@ -104,6 +107,9 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	sum, err := pretrain.Run(ctx, g, o)
+	if closeDev != nil {
+		err = errors.Join(err, closeDev())
+	}
 	if *asJSON {
 		if jerr := json.NewEncoder(env.stdout).Encode(sum); jerr != nil && err == nil {
 			err = jerr
