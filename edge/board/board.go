@@ -98,6 +98,13 @@ type Board struct {
 	lastEntry uint64       // the key queue entry of the last trigger (0: none)
 	seen      map[string]seenPrediction
 	want      *wantedPrediction // the prediction the LEDs should show
+	// pipelined is the latest board frame the pipeline itself stored (with
+	// queue.every_frame): a trigger for that frame reuses its entry instead
+	// of storing the frame a second time.
+	pipelined agent.Embedded
+	// pipelineStores is true when pushed board frames are stored by the
+	// pipeline (a bridge-kind source and queue.every_frame).
+	pipelineStores bool
 
 	wake     chan struct{} // wakes the LED loop
 	training atomic.Bool
@@ -150,6 +157,7 @@ func New(cfg config.Config, o Options) (*Board, error) {
 	for _, s := range cfg.Sources {
 		if s.Kind == config.KindBridge {
 			b.push, b.store = s.Name, s.Name
+			b.pipelineStores = cfg.Queue.EveryFrame
 			break
 		}
 	}

@@ -8,7 +8,11 @@
 //     snapshots that source (Agent.Snapshot); otherwise the board's most
 //     recent complete camera frame is embedded and stored (Agent.Store) as a
 //     frame of the board's source: the first source of kind bridge, else
-//     "board". Either way an events/trigger report (kind "trigger") carries
+//     "board". When that bridge source's frames are already stored by the
+//     pipeline (queue.every_frame), the trigger takes the pipeline's entry
+//     of the frame instead of storing it twice (waiting up to 250 ms for
+//     it), so a trigger with no newer frame captures the same entry again.
+//     Either way an events/trigger report (kind "trigger") carries
 //     the trigger input, the board's clock, the source, the key queue id of
 //     the capture and the probe's predicted label, or the error when nothing
 //     could be captured.

@@ -71,6 +71,14 @@ func ledMapping(leds map[string]int) (*bridge.Mapping, error) {
 // frame is of the source they follow, and for trigger reports. It never
 // waits on the board.
 func (b *Board) Embedded(ctx context.Context, e agent.Embedded) {
+	if b.pipelineStores && e.Source == b.push && e.ID != 0 {
+		e.Features = nil // not kept past the call
+		b.mu.Lock()
+		if !e.Time.Before(b.pipelined.Time) {
+			b.pipelined = e
+		}
+		b.mu.Unlock()
+	}
 	if e.Prediction == nil {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/mqtt"
@@ -97,11 +98,36 @@ func (b *Board) capture(ctx context.Context, a Agent) (agent.Embedded, string, e
 	if f.JPEG == nil {
 		return agent.Embedded{}, b.store, ErrNoFrame
 	}
+	if e, ok := b.pipelinedEntry(ctx, f); ok {
+		return e, b.store, nil
+	}
 	e, err := a.Store(ctx, b.store, f.JPEG, f.At)
 	if err != nil {
 		return e, b.store, fmt.Errorf("store board frame %d: %w", f.ID, err)
 	}
 	return e, b.store, nil
+}
+
+// pipelinedEntry returns the queue entry the pipeline made of board frame
+// f, when the pipeline stores board frames; it gives the pipeline a moment
+// (the frame was pushed just before the trigger) before giving up.
+func (b *Board) pipelinedEntry(ctx context.Context, f bridge.Frame) (agent.Embedded, bool) {
+	if !b.pipelineStores {
+		return agent.Embedded{}, false
+	}
+	deadline := time.Now().Add(250 * time.Millisecond)
+	for {
+		b.mu.Lock()
+		e := b.pipelined
+		b.mu.Unlock()
+		if e.ID != 0 && e.Time.Equal(f.At) {
+			return e, true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return agent.Embedded{}, false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // predicted is the probe's label for a captured frame: its own prediction,
