@@ -4,6 +4,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -64,4 +65,34 @@ func ExitCode(stderr io.Writer, tool, verb string, err error) int {
 		fmt.Fprintf(stderr, "%s %s: %v\n", tool, verb, err)
 		return 1
 	}
+}
+
+// Verb is one sub-command of a tool whose verbs take an environment E.
+type Verb[E any] struct {
+	// Name is what the user types; Summary is its line in the help.
+	Name, Summary string
+	// Run runs the verb; nil for verbs the tool handles itself (help).
+	Run func(ctx context.Context, env E, args []string) error
+}
+
+// Dispatch runs the verb args[0] names and returns the exit code (see
+// ExitCode); an unknown verb is a usage mistake reported on stderr.
+func Dispatch[E any](ctx context.Context, stderr io.Writer, tool string, verbs []Verb[E], env E, args []string) int {
+	for _, v := range verbs {
+		if v.Name == args[0] && v.Run != nil {
+			return ExitCode(stderr, tool, v.Name, v.Run(ctx, env, args[1:]))
+		}
+	}
+	fmt.Fprintf(stderr, "%s: unknown verb %q; run `%s help` for the list\n", tool, args[0], tool)
+	return 2
+}
+
+// PrintHelp writes the tool's usage line, its verbs with their summaries
+// and a closing hint.
+func PrintHelp[E any](w io.Writer, tool string, verbs []Verb[E], hint string) {
+	fmt.Fprintf(w, "Usage: %s VERB [flags]\n\nVerbs:\n", tool)
+	for _, v := range verbs {
+		fmt.Fprintf(w, "  %-8s %s\n", v.Name, v.Summary)
+	}
+	fmt.Fprintln(w, "\n"+hint)
 }

@@ -38,25 +38,22 @@ type environment struct {
 }
 
 // verb is one sub-command.
-type verb struct {
-	name, summary string
-	run           func(ctx context.Context, env *environment, args []string) error
-}
+type verb = cli.Verb[*environment]
 
 func verbs() []verb {
 	return []verb{
-		{"run", "run the daemon: sources, pipeline, key queue, HTTP API, MQTT", runDaemon},
-		{"config", "print the default configuration, the effective one, or the reference", runConfig},
-		{"status", "print a running daemon's health (GET /healthz)", runStatus},
-		{"query", "find the stored frames most like an image or a queue entry", runQuery},
-		{"label", "label a queue entry or the latest frame of a source", runLabel},
-		{"snapshot", "store the current frame of a source in the key queue", runSnapshot},
-		{"reload", "make a running daemon load a model (validated before the swap)", runReload},
-		{"train", "train the daemon's linear probe now on the labelled queue entries", runTrain},
-		{"probe", "print the daemon's linear probe: classes, counts, accuracy, version", runProbe},
-		{"embed", "print the features or embedding of images with an exported model (offline)", runEmbed},
-		{"bench", "measure raw ONNX Runtime, the full pipeline and retrieval on this machine", runBench},
-		{"help", "show this help", nil},
+		{Name: "run", Summary: "run the daemon: sources, pipeline, key queue, HTTP API, MQTT", Run: runDaemon},
+		{Name: "config", Summary: "print the default configuration, the effective one, or the reference", Run: runConfig},
+		{Name: "status", Summary: "print a running daemon's health (GET /healthz)", Run: runStatus},
+		{Name: "query", Summary: "find the stored frames most like an image or a queue entry", Run: runQuery},
+		{Name: "label", Summary: "label a queue entry or the latest frame of a source", Run: runLabel},
+		{Name: "snapshot", Summary: "store the current frame of a source in the key queue", Run: runSnapshot},
+		{Name: "reload", Summary: "make a running daemon load a model (validated before the swap)", Run: runReload},
+		{Name: "train", Summary: "train the daemon's linear probe now on the labelled queue entries", Run: runTrain},
+		{Name: "probe", Summary: "print the daemon's linear probe: classes, counts, accuracy, version", Run: runProbe},
+		{Name: "embed", Summary: "print the features or embedding of images with an exported model (offline)", Run: runEmbed},
+		{Name: "bench", Summary: "measure raw ONNX Runtime, the full pipeline and retrieval on this machine", Run: runBench},
+		{Name: "help", Summary: "show this help", Run: nil},
 	}
 }
 
@@ -90,22 +87,11 @@ func run(ctx context.Context, env *environment, args []string) int {
 		fmt.Fprintln(env.stdout, "edge", version)
 		return 0
 	}
-	for _, v := range verbs() {
-		if v.name != args[0] || v.run == nil {
-			continue
-		}
-		return cli.ExitCode(env.stderr, "edge", v.name, v.run(ctx, env, args[1:]))
-	}
-	fmt.Fprintf(env.stderr, "edge: unknown verb %q; run `edge help` for the list\n", args[0])
-	return 2
+	return cli.Dispatch(ctx, env.stderr, "edge", verbs(), env, args)
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "Usage: edge VERB [flags]\n\nVerbs:")
-	for _, v := range verbs() {
-		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
-	}
-	fmt.Fprintln(w, "\nRun `edge VERB --help` for a verb's flags; `edge config --reference` lists every setting\nwith its MOCOEDGE_* variable.")
+	cli.PrintHelp(w, "edge", verbs(), "Run `edge VERB --help` for a verb's flags; `edge config --reference` lists every setting\nwith its MOCOEDGE_* variable.")
 }
 
 // newFlags returns a flag set whose errors and --help go to env.stderr.

@@ -6,7 +6,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -22,10 +21,7 @@ type usageError = cli.UsageError
 func usagef(format string, args ...any) error { return cli.Usagef(format, args...) }
 
 // verb is one sub-command.
-type verb struct {
-	name, summary string
-	run           func(ctx context.Context, env *environment, args []string) error
-}
+type verb = cli.Verb[*environment]
 
 // environment is what every verb gets: output streams, a logger and the
 // settings read from MOCOEDGE_* variables.
@@ -37,14 +33,14 @@ type environment struct {
 
 func verbs() []verb {
 	return []verb{
-		{"pretrain", "pretrain an encoder with MoCo (recipes cifar, moco-v1, moco-v2)", runPretrain},
-		{"train", "train a classifier with supervised cross-entropy (the engine's end-to-end check)", runTrain},
-		{"bench", "measure training throughput against this machine's GEMM peak", runBench},
-		{"inspect", "print an architecture's parameter count and FLOPs", runInspect},
-		{"export", "write a checkpoint as ONNX + manifest, verified in ONNX Runtime", runExport},
-		{"embed", "print the features or embedding of images, from a checkpoint or an ONNX model", runEmbed},
-		{"eval", "score an encoder with the kNN monitor and the linear protocol (or a random-init baseline)", runEval},
-		{"help", "show this help, or `trainer help env` for the environment variables", nil},
+		{Name: "pretrain", Summary: "pretrain an encoder with MoCo (recipes cifar, moco-v1, moco-v2)", Run: runPretrain},
+		{Name: "train", Summary: "train a classifier with supervised cross-entropy (the engine's end-to-end check)", Run: runTrain},
+		{Name: "bench", Summary: "measure training throughput against this machine's GEMM peak", Run: runBench},
+		{Name: "inspect", Summary: "print an architecture's parameter count and FLOPs", Run: runInspect},
+		{Name: "export", Summary: "write a checkpoint as ONNX + manifest, verified in ONNX Runtime", Run: runExport},
+		{Name: "embed", Summary: "print the features or embedding of images, from a checkpoint or an ONNX model", Run: runEmbed},
+		{Name: "eval", Summary: "score an encoder with the kNN monitor and the linear protocol (or a random-init baseline)", Run: runEval},
+		{Name: "help", Summary: "show this help, or `trainer help env` for the environment variables", Run: nil},
 	}
 }
 
@@ -71,22 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	for _, v := range verbs() {
-		if v.name != args[0] || v.run == nil {
-			continue
-		}
-		return cli.ExitCode(env.stderr, "trainer", v.name, v.run(ctx, env, args[1:]))
-	}
-	fmt.Fprintf(stderr, "trainer: unknown verb %q; run `trainer help` for the list\n", args[0])
-	return 2
+	return cli.Dispatch(ctx, env.stderr, "trainer", verbs(), env, args)
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "Usage: trainer VERB [flags]\n\nVerbs:")
-	for _, v := range verbs() {
-		fmt.Fprintf(w, "  %-8s %s\n", v.name, v.summary)
-	}
-	fmt.Fprintln(w, "\nRun `trainer VERB --help` for a verb's flags and `trainer help env` for environment variables.")
+	cli.PrintHelp(w, "trainer", verbs(), "Run `trainer VERB --help` for a verb's flags and `trainer help env` for environment variables.")
 }
 
 // newFlags returns a flag set whose errors and --help go to env.stderr and

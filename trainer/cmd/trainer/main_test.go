@@ -68,12 +68,12 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 
 func TestHelpOnEveryVerb(t *testing.T) {
 	for _, v := range verbs() {
-		if v.run == nil {
+		if v.Run == nil {
 			continue
 		}
-		code, _, errs := runCLI(t, v.name, "--help")
-		if code != 0 || !strings.Contains(errs, "Usage: trainer "+v.name) {
-			t.Errorf("%s --help: exit %d, %q", v.name, code, errs)
+		code, _, errs := runCLI(t, v.Name, "--help")
+		if code != 0 || !strings.Contains(errs, "Usage: trainer "+v.Name) {
+			t.Errorf("%s --help: exit %d, %q", v.Name, code, errs)
 		}
 	}
 	if code, out, _ := runCLI(t, "help", "env"); code != 0 || !strings.Contains(out, "MOCOEDGE_BLAS") {
