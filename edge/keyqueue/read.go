@@ -1,6 +1,7 @@
 package keyqueue
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -101,7 +102,7 @@ func (q *Queue) ForEach(ctx context.Context, fn func(Entry) error) error {
 			return ErrClosed
 		}
 		live := q.st.live()
-		i, _ := slices.BinarySearchFunc(live, next, func(s slot, id uint64) int { return cmpUint64(s.id, id) })
+		i, _ := slices.BinarySearchFunc(live, next, func(s slot, id uint64) int { return cmp.Compare(s.id, id) })
 		for ; i < len(live) && live[i].id <= last && len(page) < forEachPage; i++ {
 			sl := &live[i]
 			page = append(page, entryOf(sl, sl.model.vector(sl.row)))
@@ -118,17 +119,6 @@ func (q *Queue) ForEach(ctx context.Context, fn func(Entry) error) error {
 		next = page[len(page)-1].ID + 1
 	}
 	return nil
-}
-
-// cmpUint64 compares two ids.
-func cmpUint64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Snapshot returns every entry in FIFO order, without thumbnails.

@@ -52,21 +52,6 @@ func around(rng *rand.Rand, centre []float32, spread float64) []float32 {
 	return v
 }
 
-// gemms returns the GEMM backends to test with: gonum and whatever auto
-// loads (OpenBLAS when installed).
-func gemms(t testing.TB) map[string]blas.GEMM {
-	t.Helper()
-	out := map[string]blas.GEMM{}
-	for _, name := range []string{"gonum", "auto"} {
-		g, err := blas.Load(blas.Options{Backend: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name+"/"+g.Name()] = g
-	}
-	return out
-}
-
 // accuracyOn is the share of examples whose best class is right (top-1,
 // regardless of the Unknown threshold).
 func accuracyOn(t testing.TB, m *probe.Model, examples []probe.Example) float64 {
@@ -86,4 +71,14 @@ func accuracyOn(t testing.TB, m *probe.Model, examples []probe.Example) float64 
 		}
 	}
 	return float64(correct) / float64(len(examples))
+}
+
+// gemms returns the GEMM backends to test with (blas.Backends).
+func gemms(t testing.TB) map[string]blas.GEMM {
+	t.Helper()
+	g, err := blas.Backends()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

@@ -68,24 +68,16 @@ func randomProblem(seed uint64, n, d, c int) ([]float32, []int, []float64) {
 	return x, y, theta
 }
 
-func testGEMMs(t *testing.T) map[string]blas.GEMM {
-	out := map[string]blas.GEMM{}
-	for _, name := range []string{"gonum", "auto"} {
-		g, err := blas.Load(blas.Options{Backend: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name+"/"+g.Name()] = g
-	}
-	return out
-}
-
 // TestGradient holds the analytic gradient (float32 products) against
 // central differences of the independent float64 reference loss.
 func TestGradient(t *testing.T) {
 	const n, d, c, l2 = 40, 9, 4, 0.01
 	x, y, theta := randomProblem(3, n, d, c)
-	for name, g := range testGEMMs(t) {
+	backends, err := blas.Backends()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, g := range backends {
 		t.Run(name, func(t *testing.T) {
 			f := newObjective(x, y, n, d, c, l2, true, g)
 			grad := make([]float64, f.size())

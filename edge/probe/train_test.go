@@ -1,6 +1,7 @@
 package probe_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -213,7 +214,7 @@ func TestPredict(t *testing.T) {
 		if one.Label != batch[i].Label || math.Abs(one.Score-batch[i].Score) > 1e-6 || len(one.Top) != 5 {
 			t.Fatalf("row %d: single %+v, batch %+v", i, one, batch[i])
 		}
-		if !slices.IsSortedFunc(one.Top, func(a, b probe.Scored) int { return -cmpFloat(a.Score, b.Score) }) {
+		if !slices.IsSortedFunc(one.Top, func(a, b probe.Scored) int { return -cmp.Compare(a.Score, b.Score) }) {
 			t.Errorf("top not sorted: %+v", one.Top)
 		}
 	}
@@ -295,16 +296,6 @@ func TestCancel(t *testing.T) {
 	if _, err := probe.Train(ctx, examples, probe.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("got %v, want context.Canceled", err)
 	}
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func must[T any](v T, err error) T {

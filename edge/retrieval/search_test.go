@@ -73,19 +73,6 @@ func newFixture(t testing.TB, n, dim int, unsorted bool) fixture {
 	return fixture{q: q, model: model, dim: dim, entries: entries}
 }
 
-// gemms returns the GEMM backends to test with.
-func gemms(t testing.TB) map[string]blas.GEMM {
-	out := map[string]blas.GEMM{}
-	for _, name := range []string{"gonum", "auto"} {
-		g, err := blas.Load(blas.Options{Backend: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[name+"/"+g.Name()] = g
-	}
-	return out
-}
-
 // reference ranks all entries of the fixture in float64 against query,
 // applying f, best first (ties: higher id first).
 func (fx fixture) reference(t testing.TB, query []float32, f Filter) []Result {
@@ -423,4 +410,14 @@ func TestTopKHeap(t *testing.T) {
 			t.Fatalf("k=%d: %v, want %v", k, got, all[:k])
 		}
 	}
+}
+
+// gemms returns the GEMM backends to test with (blas.Backends).
+func gemms(t testing.TB) map[string]blas.GEMM {
+	t.Helper()
+	g, err := blas.Backends()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
