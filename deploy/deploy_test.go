@@ -42,7 +42,7 @@ func tool(t *testing.T, name string) string {
 				return filepath.Join(dir, name)
 			}
 		}
-		t.Skipf("%s is not installed (deploy/install-deps.sh installs it)", name)
+		t.Fatalf("%s is not installed: make test installs it (deploy/install-deps.sh)", name)
 	}
 	return p
 }
