@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mocoedge/mocoedge/internal/freeport"
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/api"
@@ -93,24 +94,14 @@ func (d *demo) edge(ctx context.Context, set *imageSet, sum *summary) error {
 	return nil
 }
 
-// freeAddr returns a free loopback address.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
 // startDaemon writes the daemon's configuration, starts `edge run` and
 // waits until its API answers and the dashboard is connected.
 func (d *demo) startDaemon(ctx context.Context, boardPort string) (*daemon, error) {
-	httpAddr, err := freeAddr()
+	httpAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}
-	mqttAddr, err := freeAddr()
+	mqttAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mocoedge/mocoedge/internal/freeport"
+
 	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -262,14 +264,14 @@ func testCA(t *testing.T, dir string) (pool *x509.CertPool, ca, cert, key string
 	return pool, ca, cert, key
 }
 
+// freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // broker is Mosquitto started from a rewritten copy of mosquitto.conf.

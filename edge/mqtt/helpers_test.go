@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mocoedge/mocoedge/internal/freeport"
+
 	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -36,12 +38,11 @@ const (
 // freePort returns a loopback port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.Port()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // testCA is a certificate authority made for one test.

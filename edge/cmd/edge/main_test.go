@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mocoedge/mocoedge/internal/freeport"
+
 	"github.com/mocoedge/mocoedge/internal/syncbuf"
 
 	"github.com/mocoedge/mocoedge/edge/api"
@@ -163,12 +165,11 @@ func TestUsageErrors(t *testing.T) {
 // freeAddr returns a free loopback address.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	a, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return a
 }
 
 // TestDaemonSignals runs the real `edge run` binary on a folder of CIFAR-10
