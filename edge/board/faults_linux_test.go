@@ -43,7 +43,7 @@ func TestFaults(t *testing.T) {
 			return false
 		}
 		triggers++
-		d.in.awaitReport(t, "trigger", triggers)
+		awaitReport(t, d.in, "trigger", triggers)
 		return true
 	}
 	press := func(sb *simBoard, button uint8) {
@@ -53,7 +53,7 @@ func TestFaults(t *testing.T) {
 			return
 		}
 		presses++
-		d.in.awaitReport(t, "button", presses)
+		awaitReport(t, d.in, "button", presses)
 	}
 
 	// Garbage, truncated frames and corrupted frames, each followed by a
@@ -137,12 +137,12 @@ func TestFaults(t *testing.T) {
 	// Exactly the ACKed events were acted on, once each; none of the
 	// invalid ones.
 	time.Sleep(200 * time.Millisecond) // late duplicates would show now
-	reports := d.in.reports("trigger")
-	buttons := d.in.reports("button")
-	if len(reports) != triggers || len(buttons) != presses {
-		t.Fatalf("%d trigger reports for %d triggers, %d button reports for %d presses", len(reports), triggers, len(buttons), presses)
+	triggered := reports(d.in, "trigger")
+	buttons := reports(d.in, "button")
+	if len(triggered) != triggers || len(buttons) != presses {
+		t.Fatalf("%d trigger reports for %d triggers, %d button reports for %d presses", len(triggered), triggers, len(buttons), presses)
 	}
-	for _, r := range reports {
+	for _, r := range triggered {
 		if !slices.Contains([]any{"3", "4"}, r["input"]) || r["error"] != nil || r["entry"] == nil {
 			t.Fatalf("trigger report %v", r)
 		}

@@ -4,14 +4,13 @@ package board_test
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mocoedge/mocoedge/edge/mqtt/mqtttest"
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/agent/agenttest"
@@ -65,31 +64,10 @@ func (sb *simBoard) unplug() {
 	})
 }
 
-// inbox collects what an MQTT subscriber receives, by topic.
-type inbox struct {
-	mu   sync.Mutex
-	msgs map[string][]map[string]any
-}
-
-func (in *inbox) add(topic string, payload []byte) {
-	var m map[string]any
-	json.Unmarshal(payload, &m)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.msgs[topic] = append(in.msgs[topic], m)
-}
-
-// get returns the messages of mocoedge/dev1/<suffix> so far.
-func (in *inbox) get(suffix string) []map[string]any {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]map[string]any(nil), in.msgs["mocoedge/"+device+"/"+suffix]...)
-}
-
 // reports returns the events/trigger reports of kind so far.
-func (in *inbox) reports(kind string) []map[string]any {
+func reports(in *mqtttest.Inbox, kind string) []map[string]any {
 	var out []map[string]any
-	for _, m := range in.get("events/trigger") {
+	for _, m := range in.Get("events/trigger") {
 		if m["kind"] == kind {
 			out = append(out, m)
 		}
@@ -98,10 +76,10 @@ func (in *inbox) reports(kind string) []map[string]any {
 }
 
 // awaitReport waits for the n-th events/trigger report of kind (from 1).
-func (in *inbox) awaitReport(t *testing.T, kind string, n int) map[string]any {
+func awaitReport(t *testing.T, in *mqtttest.Inbox, kind string, n int) map[string]any {
 	t.Helper()
-	agenttest.WaitFor(t, "events/trigger report "+kind, wait, func() bool { return len(in.reports(kind)) >= n })
-	return in.reports(kind)[n-1]
+	agenttest.WaitFor(t, "events/trigger report "+kind, wait, func() bool { return len(reports(in, kind)) >= n })
+	return reports(in, kind)[n-1]
 }
 
 // predictions records the probe's predictions for the board's frames.
@@ -136,7 +114,7 @@ func (p *predictions) latest(source string) (string, int) {
 type daemon struct {
 	*agenttest.Running
 	board *board.Board
-	in    *inbox
+	in    *mqtttest.Inbox
 	preds *predictions
 }
 
@@ -188,15 +166,7 @@ func startDaemon(t *testing.T, port string, bc bridge.Config) *daemon {
 	}
 	t.Cleanup(func() { client.Close(context.Background()) })
 
-	in := &inbox{msgs: map[string][]map[string]any{}}
-	sub := paho.NewClient(paho.NewClientOptions().AddBroker(broker.URL()).SetClientID("dashboard"))
-	if tok := sub.Connect(); !tok.WaitTimeout(wait) || tok.Error() != nil {
-		t.Fatalf("subscriber: %v", tok.Error())
-	}
-	t.Cleanup(func() { sub.Disconnect(100) })
-	if tok := sub.Subscribe("mocoedge/"+device+"/#", 1, func(_ paho.Client, m paho.Message) { in.add(m.Topic(), m.Payload()) }); !tok.WaitTimeout(wait) || tok.Error() != nil {
-		t.Fatalf("subscribe: %v", tok.Error())
-	}
+	in := mqtttest.Subscribe(t, broker.URL(), device)
 
 	// The link and the board run as agent.Run's extra functions would: they
 	// stop before the agent does (cleanups run last first).
@@ -253,7 +223,7 @@ func (d *daemon) telemetryCounters(t *testing.T, ok func(c map[string]any) bool)
 	t.Helper()
 	var got map[string]any
 	agenttest.WaitFor(t, "telemetry with the board's counters", wait, func() bool {
-		for _, m := range d.in.get("telemetry") {
+		for _, m := range d.in.Get("telemetry") {
 			if c, _ := m["counters"].(map[string]any); c != nil && ok(c) {
 				got = c
 				return true

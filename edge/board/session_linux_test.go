@@ -39,13 +39,13 @@ func TestSession(t *testing.T) {
 	if err := sim.Trigger(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
-	if r := d.in.awaitReport(t, "trigger", 1); r["entry"] != nil || !strings.Contains(fmt.Sprint(r["error"]), "no camera frame") {
+	if r := awaitReport(t, d.in, "trigger", 1); r["entry"] != nil || !strings.Contains(fmt.Sprint(r["error"]), "no camera frame") {
 		t.Fatalf("trigger before any frame: %v", r)
 	}
 	if err := sim.Press(ctx, 0, protocol.PressShort); err != nil {
 		t.Fatal(err)
 	}
-	if r := d.in.awaitReport(t, "button", 1); r["entry"] != nil || !strings.Contains(fmt.Sprint(r["error"]), "no captured trigger") {
+	if r := awaitReport(t, d.in, "button", 1); r["entry"] != nil || !strings.Contains(fmt.Sprint(r["error"]), "no captured trigger") {
 		t.Fatalf("button before any capture: %v", r)
 	}
 
@@ -55,7 +55,7 @@ func TestSession(t *testing.T) {
 		if err := sim.Trigger(ctx, 2); err != nil {
 			t.Fatal(err)
 		}
-		r := d.in.awaitReport(t, "trigger", i+2)
+		r := awaitReport(t, d.in, "trigger", i+2)
 		id, _ := r["entry"].(float64)
 		if id == 0 || r["source"] != "cam" || r["input"] != "2" || r["error"] != nil || r["board_time"].(float64) == 0 {
 			t.Fatalf("trigger %d report: %v", i, r)
@@ -65,7 +65,7 @@ func TestSession(t *testing.T) {
 		if err := sim.Press(ctx, button, protocol.PressShort); err != nil {
 			t.Fatal(err)
 		}
-		if r := d.in.awaitReport(t, "button", i+2); r["entry"] != id || r["label"] != label || r["input"] != fmt.Sprint(button) || r["error"] != nil {
+		if r := awaitReport(t, d.in, "button", i+2); r["entry"] != id || r["label"] != label || r["input"] != fmt.Sprint(button) || r["error"] != nil {
 			t.Fatalf("button %d report: %v", i, r)
 		}
 		if e, err := d.Entry(entries[i]); err != nil || e.Label != label || e.Source != "cam" {
@@ -96,7 +96,7 @@ func TestSession(t *testing.T) {
 	if err := sim.Press(ctx, 1, protocol.PressLong); err != nil {
 		t.Fatal(err)
 	}
-	if r := d.in.awaitReport(t, "train", 1); r["error"] != nil || r["input"] != "1" {
+	if r := awaitReport(t, d.in, "train", 1); r["error"] != nil || r["input"] != "1" {
 		t.Fatalf("train report: %v", r)
 	}
 	if p := d.ProbeInfo(); p.Version != 1 || len(p.Classes) != 2 || p.Counts[0] != n/2 || p.Counts[1] != n/2 {
@@ -133,7 +133,7 @@ func TestSession(t *testing.T) {
 	if err := sim.Trigger(ctx, 5); err != nil {
 		t.Fatal(err)
 	}
-	if r := d.in.awaitReport(t, "trigger", n+2); r["label"] != "dog" || r["entry"] == nil {
+	if r := awaitReport(t, d.in, "trigger", n+2); r["label"] != "dog" || r["entry"] == nil {
 		t.Fatalf("trigger after training: %v", r)
 	}
 

@@ -3,15 +3,13 @@ package mqttlink_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/mocoedge/mocoedge/edge/mqtt/mqtttest"
 
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/agent/agenttest"
@@ -21,32 +19,12 @@ import (
 	"github.com/mocoedge/mocoedge/internal/repo"
 )
 
-// inbox collects the messages a subscriber receives, by topic.
-type inbox struct {
-	mu   sync.Mutex
-	msgs map[string][]map[string]any
-}
-
-func (in *inbox) add(topic string, payload []byte) {
-	var m map[string]any
-	json.Unmarshal(payload, &m)
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.msgs[topic] = append(in.msgs[topic], m)
-}
-
-func (in *inbox) get(topic string) []map[string]any {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]map[string]any(nil), in.msgs[topic]...)
-}
-
 // result waits for the result of request on cmd/verb/result.
-func (in *inbox) result(t *testing.T, verb, request string) map[string]any {
+func result(t *testing.T, in *mqtttest.Inbox, verb, request string) map[string]any {
 	t.Helper()
 	var got map[string]any
 	agenttest.WaitFor(t, verb+" result "+request, 60*time.Second, func() bool {
-		for _, m := range in.get("mocoedge/dev1/cmd/" + verb + "/result") {
+		for _, m := range in.Get("cmd/" + verb + "/result") {
 			if m["request"] == request {
 				got = m
 				return true
@@ -110,18 +88,8 @@ func TestCommandsOverMQTT(t *testing.T) {
 	defer client.Close(context.Background())
 	go link.Run(ctx)
 
-	in := &inbox{msgs: map[string][]map[string]any{}}
-	opts := paho.NewClientOptions().AddBroker(broker.URL()).SetClientID("dashboard")
-	sub := paho.NewClient(opts)
-	if tok := sub.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("subscriber: %v", tok.Error())
-	}
-	defer sub.Disconnect(100)
-	sub.Subscribe("mocoedge/dev1/#", 1, func(_ paho.Client, m paho.Message) { in.add(m.Topic(), m.Payload()) }).Wait()
-	send := func(verb string, v any) {
-		b, _ := json.Marshal(v)
-		sub.Publish("mocoedge/dev1/cmd/"+verb, 1, false, b).Wait()
-	}
+	in := mqtttest.Subscribe(t, broker.URL(), "dev1")
+	send := func(verb string, v any) { in.Send(t, verb, v) }
 	agenttest.WaitFor(t, "60 entries", 60*time.Second, func() bool { return r.Queue().Len() == 60 })
 
 	// Label every image with its class through MQTT, by queue id (found by
@@ -135,12 +103,12 @@ func TestCommandsOverMQTT(t *testing.T) {
 		send("label", map[string]any{"request": fmt.Sprintf("l%d", i), "id": res.Results[0].ID, "label": class})
 	}
 	for i := range files {
-		if res := in.result(t, "label", fmt.Sprintf("l%d", i)); res["ok"] != true {
+		if res := result(t, in, "label", fmt.Sprintf("l%d", i)); res["ok"] != true {
 			t.Fatalf("label %d: %v", i, res)
 		}
 	}
 	send("train", map[string]any{"request": "t1"})
-	train := in.result(t, "train", "t1")
+	train := result(t, in, "train", "t1")
 	if train["ok"] != true || train["version"] != float64(1) {
 		t.Fatalf("train: %v", train)
 	}
@@ -151,19 +119,19 @@ func TestCommandsOverMQTT(t *testing.T) {
 		t.Fatal(err)
 	}
 	agenttest.WaitFor(t, "a prediction event", 30*time.Second, func() bool {
-		return len(in.get("mocoedge/dev1/events/prediction")) > 0
+		return len(in.Get("events/prediction")) > 0
 	})
-	p := in.get("mocoedge/dev1/events/prediction")[0]
+	p := in.Get("events/prediction")[0]
 	if p["source"] != "cam" || p["label"] == "" || p["id"] == "" {
 		t.Errorf("prediction event: %v", p)
 	}
 
 	send("query", map[string]any{"request": "q1", "image": base64.StdEncoding.EncodeToString(images[7]), "k": 3})
-	if q := in.result(t, "query", "q1"); q["ok"] != true || q["results"] != float64(3) {
+	if q := result(t, in, "query", "q1"); q["ok"] != true || q["results"] != float64(3) {
 		t.Errorf("query result: %v", q)
 	}
 	agenttest.WaitFor(t, "a retrieval event", 30*time.Second, func() bool {
-		for _, m := range in.get("mocoedge/dev1/events/retrieval") {
+		for _, m := range in.Get("events/retrieval") {
 			if m["request"] == "q1" {
 				res := m["results"].([]any)
 				return len(res) == 3 && res[0].(map[string]any)["score"].(float64) > 0.999
@@ -173,31 +141,31 @@ func TestCommandsOverMQTT(t *testing.T) {
 	})
 
 	send("config", map[string]any{"request": "c1", "set": map[string]any{"retrieval.k": 2, "probe.unknown_below": 0.9}})
-	if c := in.result(t, "config", "c1"); c["ok"] != true {
+	if c := result(t, in, "config", "c1"); c["ok"] != true {
 		t.Errorf("config: %v", c)
 	}
 	if p := r.ProbeInfo(); p.Unknown != 0.9 {
 		t.Errorf("unknown_below after config: %v", p.Unknown)
 	}
 	send("config", map[string]any{"request": "c2", "set": map[string]any{"sources.cam.fps": 5}})
-	if c := in.result(t, "config", "c2"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "files source") {
+	if c := result(t, in, "config", "c2"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "files source") {
 		t.Errorf("fps of a files source: %v", c)
 	}
 	send("reload", map[string]any{"request": "r1", "path": "../../etc/passwd"})
-	if c := in.result(t, "reload", "r1"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "leaves the model folder") {
+	if c := result(t, in, "reload", "r1"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "leaves the model folder") {
 		t.Errorf("reload traversal: %v", c)
 	}
 	send("snapshot", map[string]any{"request": "s1", "source": "cam"})
-	if c := in.result(t, "snapshot", "s1"); c["ok"] != true {
+	if c := result(t, in, "snapshot", "s1"); c["ok"] != true {
 		t.Errorf("snapshot: %v", c)
 	}
 	send("label", map[string]any{"request": "l-bad", "id": 99999, "label": "cat"})
-	if c := in.result(t, "label", "l-bad"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "99999") {
+	if c := result(t, in, "label", "l-bad"); c["ok"] != false || !strings.Contains(fmt.Sprint(c["error"]), "99999") {
 		t.Errorf("label of a missing entry: %v", c)
 	}
 
 	agenttest.WaitFor(t, "telemetry", 30*time.Second, func() bool {
-		for _, m := range in.get("mocoedge/dev1/telemetry") {
+		for _, m := range in.Get("telemetry") {
 			counters, _ := m["counters"].(map[string]any)
 			if m["probe_version"] == float64(1) && m["queue_size"].(float64) >= 60 &&
 				counters["bridge.frames_in"] == float64(42) && counters["bad_frames.cam"] != nil {
