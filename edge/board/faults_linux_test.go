@@ -12,6 +12,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/agent/agenttest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 	"github.com/mocoedge/mocoedge/internal/testmodel"
@@ -26,9 +27,9 @@ import (
 // and its counters reach telemetry.
 func TestFaults(t *testing.T) {
 	images := testmodel.CIFARJPEGs(t, 3)
-	port := linkPath(t)
-	first := plugBoard(t, simulator.Config{DeviceID: "first", HeartbeatInterval: 10 * time.Millisecond, ChunkSize: 256})
-	symlink(t, port, first.path)
+	port := bridgetest.LinkPath(t)
+	first := bridgetest.Plug(t, simulator.Config{DeviceID: "first", HeartbeatInterval: 10 * time.Millisecond, ChunkSize: 256})
+	bridgetest.Relink(t, port, first.Path)
 	bc := fastBridge(100 * time.Millisecond)
 	bc.HandshakeTimeout = 10 * time.Second // a HELLO crosses the 1% line intact once in 15 tries
 	d := startDaemon(t, port, bc)
@@ -36,7 +37,7 @@ func TestFaults(t *testing.T) {
 	ctx := context.Background()
 	triggers, presses := 0, 0 // ACKed by the bridge
 
-	trigger := func(sb *simBoard, input uint8) bool {
+	trigger := func(sb *bridgetest.Board, input uint8) bool {
 		t.Helper()
 		if err := sb.Trigger(ctx, input); err != nil {
 			t.Logf("trigger %d not ACKed: %v", input, err)
@@ -46,7 +47,7 @@ func TestFaults(t *testing.T) {
 		awaitReport(t, d.in, "trigger", triggers)
 		return true
 	}
-	press := func(sb *simBoard, button uint8) {
+	press := func(sb *bridgetest.Board, button uint8) {
 		t.Helper()
 		if err := sb.Press(ctx, button, protocol.PressShort); err != nil {
 			t.Logf("button %d not ACKed: %v", button, err)
@@ -108,7 +109,7 @@ func TestFaults(t *testing.T) {
 	if err := os.Remove(port); err != nil {
 		t.Fatal(err)
 	}
-	first.unplug()
+	first.Unplug()
 	agenttest.WaitFor(t, "failed opens while unplugged", wait, func() bool {
 		s := d.board.Bridge().Stats()
 		return s.State == bridge.StateDisconnected && s.OpenFailures >= 2
@@ -117,9 +118,9 @@ func TestFaults(t *testing.T) {
 	// Plugged in again on a line that flips 1% of the bits the board sends.
 	// The board resends each event until ACKed; corrupt copies are dropped,
 	// repeated ones recognised.
-	second := plugBoard(t, simulator.Config{DeviceID: "second", HeartbeatInterval: 10 * time.Millisecond,
+	second := bridgetest.Plug(t, simulator.Config{DeviceID: "second", HeartbeatInterval: 10 * time.Millisecond,
 		BitErrorRate: 0.01, Seed: 9, AckTimeout: 30 * time.Millisecond, Retries: 30})
-	symlink(t, port, second.path)
+	bridgetest.Relink(t, port, second.Path)
 	agenttest.WaitFor(t, "the second board's handshake", wait, func() bool {
 		info, ok := d.board.Bridge().Board()
 		return ok && info.DeviceID == "second"

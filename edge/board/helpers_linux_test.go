@@ -4,8 +4,6 @@ package board_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -19,7 +17,7 @@ import (
 	"github.com/mocoedge/mocoedge/edge/mqtt"
 	"github.com/mocoedge/mocoedge/edge/mqttlink"
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
-	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 )
 
 // wait bounds each wait in these tests.
@@ -27,42 +25,6 @@ const wait = 15 * time.Second
 
 // device is the test daemon's device id: topics are mocoedge/dev1/...
 const device = "dev1"
-
-// simBoard is a simulated board on a PTY whose terminal side the test keeps
-// open, as a USB device node stays while the board is plugged in.
-type simBoard struct {
-	*simulator.Board
-	path   string // the terminal side, /dev/pts/N
-	host   *os.File
-	cancel context.CancelFunc
-	done   chan error
-	once   sync.Once
-}
-
-// plugBoard starts a simulated board on a new PTY; unplug (or the test's
-// end) stops it.
-func plugBoard(t *testing.T, cfg simulator.Config) *simBoard {
-	t.Helper()
-	boardEnd, host, err := simulator.OpenPTY()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	sb := &simBoard{Board: simulator.New(boardEnd, cfg), path: host.Name(), host: host, cancel: cancel, done: make(chan error, 1)}
-	go func() { sb.done <- sb.Run(ctx) }()
-	t.Cleanup(sb.unplug)
-	return sb
-}
-
-// unplug stops the board and closes both sides of its PTY: the device
-// node is gone.
-func (sb *simBoard) unplug() {
-	sb.once.Do(func() {
-		sb.cancel()
-		<-sb.done
-		sb.host.Close()
-	})
-}
 
 // reports returns the events/trigger reports of kind so far.
 func reports(in *mqtttest.Inbox, kind string) []map[string]any {
@@ -205,7 +167,7 @@ func (d *daemon) awaitState(t *testing.T, st bridge.State) {
 }
 
 // sendFrame sends jpeg from the board and waits until the Board has it.
-func (d *daemon) sendFrame(t *testing.T, sb *simBoard, jpeg []byte) {
+func (d *daemon) sendFrame(t *testing.T, sb *bridgetest.Board, jpeg []byte) {
 	t.Helper()
 	before := d.board.Stats().Frames
 	if _, err := sb.SendJPEG(jpeg); err != nil {
@@ -233,20 +195,3 @@ func (d *daemon) telemetryCounters(t *testing.T, ok func(c map[string]any) bool)
 	})
 	return got
 }
-
-// symlink points path at target atomically, as udev re-points
-// /dev/serial/by-id links.
-func symlink(t *testing.T, path, target string) {
-	t.Helper()
-	tmp := path + ".new"
-	os.Remove(tmp)
-	if err := os.Symlink(target, tmp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// linkPath is a fresh path for a by-id style symlink.
-func linkPath(t *testing.T) string { return filepath.Join(t.TempDir(), "ttyBOARD") }

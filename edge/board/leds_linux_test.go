@@ -15,6 +15,7 @@ import (
 	"github.com/mocoedge/mocoedge/edge/probe"
 	"github.com/mocoedge/mocoedge/edge/source"
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 )
@@ -40,8 +41,8 @@ func (noPublisher) Trigger(mqtt.Trigger) {}
 // NACKs it, and a stream of predictions does not turn into a stream of
 // commands; the LED it has is still set.
 func TestRefusedLEDBacksOff(t *testing.T) {
-	sim := plugBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, LEDs: 4})
-	cfg := config.Config{Bridge: config.BridgeLink{Port: sim.path, LEDs: map[string]int{"cat": 2, "dog": 9}}}
+	sim := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, LEDs: 4})
+	cfg := config.Config{Bridge: config.BridgeLink{Port: sim.Path, LEDs: map[string]int{"cat": 2, "dog": 9}}}
 	b, err := board.New(cfg, board.Options{Bridge: fastBridge(50 * time.Millisecond)})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/mocoedge/mocoedge/edge/agent"
 	"github.com/mocoedge/mocoedge/edge/agent/agenttest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 	"github.com/mocoedge/mocoedge/internal/testmodel"
@@ -26,8 +27,8 @@ import (
 func TestSession(t *testing.T) {
 	const n = 8 // triggers, labelled alternately cat (button 0) and dog (button 1)
 	images := testmodel.CIFARJPEGs(t, n)
-	sim := plugBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 256})
-	d := startDaemon(t, sim.path, fastBridge(50*time.Millisecond))
+	sim := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 256})
+	d := startDaemon(t, sim.Path, fastBridge(50*time.Millisecond))
 	d.awaitState(t, bridge.StateReady)
 	if info, ok := d.board.Bridge().Board(); !ok || info.DeviceID != "sim-0001" {
 		t.Fatalf("handshake: %+v %v", info, ok)

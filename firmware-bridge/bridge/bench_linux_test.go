@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 )
 
@@ -16,18 +17,18 @@ import (
 // encoding runs in the same process and is included). MB/s is JPEG
 // payload; a 921600-baud UART carries about 0.09 MB/s.
 func BenchmarkCameraOverPTY(b *testing.B) {
-	board := startBoard(b, simulator.Config{HeartbeatInterval: time.Second})
-	rec := newRecorder()
-	br := startBridge(b, fastConfig(b, board.path), rec)
+	board := bridgetest.Plug(b, simulator.Config{HeartbeatInterval: time.Second})
+	rec := bridgetest.NewRecorder()
+	br := bridgetest.Run(b, fastConfig(b, board.Path), rec)
 	deadline := time.After(wait)
 	for br.State() != bridge.StateReady {
 		select {
 		case <-deadline:
 			b.Fatal("bridge not ready")
-		case <-rec.statuses:
+		case <-rec.Statuses:
 		}
 	}
-	pic := testJPEG(b, 320, 240, 1)
+	pic := bridgetest.Picture(b, 320, 240, 1)
 	b.SetBytes(int64(len(pic)))
 	b.ResetTimer()
 	start := time.Now()
@@ -37,7 +38,7 @@ func BenchmarkCameraOverPTY(b *testing.B) {
 			b.Fatal(err)
 		}
 		select {
-		case <-rec.frames:
+		case <-rec.Frames:
 		case <-time.After(wait):
 			b.Fatal("frame lost")
 		}

@@ -12,17 +12,18 @@ import (
 	"time"
 
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 )
 
 func TestHandshakeAndHeartbeats(t *testing.T) {
-	board := startBoard(t, simulator.Config{DeviceID: "cam-door", FirmwareVersion: "2.3.1", HeartbeatInterval: 20 * time.Millisecond})
-	rec := newRecorder()
-	b := startBridge(t, fastConfig(t, board.path), rec)
+	board := bridgetest.Plug(t, simulator.Config{DeviceID: "cam-door", FirmwareVersion: "2.3.1", HeartbeatInterval: 20 * time.Millisecond})
+	rec := bridgetest.NewRecorder()
+	b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
 
-	ready := rec.awaitStatus(t, bridge.StateReady)
-	if ready.Port != board.path || ready.Board.DeviceID != "cam-door" || ready.Board.FirmwareVersion != "2.3.1" ||
+	ready := rec.AwaitStatus(t, bridge.StateReady)
+	if ready.Port != board.Path || ready.Board.DeviceID != "cam-door" || ready.Board.FirmwareVersion != "2.3.1" ||
 		ready.Board.Protocol != protocol.ProtocolVersion || !ready.Board.Capabilities.Has(protocol.CapCamera|protocol.CapLED) {
 		t.Fatalf("ready status %+v", ready)
 	}
@@ -33,7 +34,7 @@ func TestHandshakeAndHeartbeats(t *testing.T) {
 	// decodes the bridge's (and its HELLO).
 	eventually(t, "heartbeats from the board", func() bool { return b.Stats().HeartbeatsIn >= 5 })
 	eventually(t, "heartbeats from the bridge", func() bool { return board.Stats().Decoder.Messages >= 4 })
-	rec.noStatus(t, bridge.StateSilent, 200*time.Millisecond)
+	rec.NoStatus(t, bridge.StateSilent, 200*time.Millisecond)
 
 	s := b.Stats()
 	if s.State != bridge.StateReady || s.Opens != 1 || s.Handshakes != 1 || s.Reconnects != 0 || s.BadFrames.Total() != 0 ||
@@ -46,10 +47,10 @@ func TestHandshakeAndHeartbeats(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) {
-	board := startBoard(t, simulator.Config{DeviceID: "gate-2", HeartbeatInterval: -1})
-	rec := newRecorder()
-	b := startBridge(t, fastConfig(t, board.path), rec)
-	rec.awaitStatus(t, bridge.StateReady)
+	board := bridgetest.Plug(t, simulator.Config{DeviceID: "gate-2", HeartbeatInterval: -1})
+	rec := bridgetest.NewRecorder()
+	b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
+	rec.AwaitStatus(t, bridge.StateReady)
 
 	ctx := context.Background()
 	if err := board.Trigger(ctx, 3); err != nil {
@@ -71,7 +72,7 @@ func TestEvents(t *testing.T) {
 		bridge.Log{Device: "gate-2", Level: protocol.LogWarn, Text: "battery low"},
 	}
 	for _, w := range want {
-		got := recv(t, rec.events, string(w.Kind()))
+		got := bridgetest.Recv(t, rec.Events, string(w.Kind()))
 		if got.When().IsZero() || time.Since(got.When()) > wait {
 			t.Fatalf("%s at %v", got.Kind(), got.When())
 		}
@@ -99,19 +100,19 @@ func TestEvents(t *testing.T) {
 }
 
 func TestCameraFrames(t *testing.T) {
-	board := startBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 700})
-	rec := newRecorder()
-	b := startBridge(t, fastConfig(t, board.path), rec)
-	rec.awaitStatus(t, bridge.StateReady)
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 700})
+	rec := bridgetest.NewRecorder()
+	b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
+	rec.AwaitStatus(t, bridge.StateReady)
 
-	pics := [][]byte{testJPEG(t, 320, 240, 1), testJPEG(t, 64, 48, 2), testJPEG(t, 200, 150, 3)}
+	pics := [][]byte{bridgetest.Picture(t, 320, 240, 1), bridgetest.Picture(t, 64, 48, 2), bridgetest.Picture(t, 200, 150, 3)}
 	for _, pic := range pics {
 		if _, err := board.SendJPEG(pic); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for i, pic := range pics {
-		f := recv(t, rec.frames, "camera frame")
+		f := bridgetest.Recv(t, rec.Frames, "camera frame")
 		if f.ID != uint16(i) || f.Device != "sim-0001" || f.Chunks != (len(pic)+699)/700 || f.At.Before(f.Started) {
 			t.Fatalf("frame %+v", f)
 		}
@@ -177,10 +178,10 @@ func TestCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			board := startBoard(t, simulator.Config{HeartbeatInterval: -1, Capabilities: tt.caps})
-			rec := newRecorder()
-			b := startBridge(t, fastConfig(t, board.path), rec)
-			rec.awaitStatus(t, bridge.StateReady)
+			board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: -1, Capabilities: tt.caps})
+			rec := bridgetest.NewRecorder()
+			b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
+			rec.AwaitStatus(t, bridge.StateReady)
 			err := tt.run(context.Background(), b)
 			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
@@ -207,20 +208,20 @@ func TestCommands(t *testing.T) {
 }
 
 func TestSlowConsumer(t *testing.T) {
-	board := startBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 512})
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 512})
 	sink := newGatedSink()
 	defer sink.release()
-	cfg := fastConfig(t, board.path)
+	cfg := fastConfig(t, board.Path)
 	cfg.FrameQueue = 2
-	b := startBridge(t, cfg, sink)
-	sink.awaitStatus(t, bridge.StateReady)
+	b := bridgetest.Run(t, cfg, sink)
+	sink.AwaitStatus(t, bridge.StateReady)
 
 	const n = 12
-	pic := testJPEG(t, 160, 120, 5)
+	pic := bridgetest.Picture(t, 160, 120, 5)
 	if _, err := board.SendJPEG(pic); err != nil {
 		t.Fatal(err)
 	}
-	if id := recv(t, sink.blocked, "consumer stuck on the first frame"); id != 0 {
+	if id := bridgetest.Recv(t, sink.blocked, "consumer stuck on the first frame"); id != 0 {
 		t.Fatalf("consumer got frame %d first", id)
 	}
 	for range n - 1 {
@@ -233,7 +234,7 @@ func TestSlowConsumer(t *testing.T) {
 	if err := board.Trigger(context.Background(), 7); err != nil {
 		t.Fatalf("trigger behind a stuck frame consumer: %v", err)
 	}
-	if tr := recv(t, sink.events, "trigger").(bridge.Trigger); tr.Source != 7 {
+	if tr := bridgetest.Recv(t, sink.Events, "trigger").(bridge.Trigger); tr.Source != 7 {
 		t.Fatalf("trigger %+v", tr)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -251,7 +252,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	var ids []uint16
 	for range delivered {
-		f := recv(t, sink.frames, "frame")
+		f := bridgetest.Recv(t, sink.Frames, "frame")
 		checkFrame(t, f, pic)
 		ids = append(ids, f.ID)
 	}
@@ -265,16 +266,16 @@ func TestSlowConsumer(t *testing.T) {
 
 func TestSilentBoard(t *testing.T) {
 	// The board answers HELLO, then says nothing: no heartbeats.
-	board := startBoard(t, simulator.Config{HeartbeatInterval: -1})
-	rec := newRecorder()
-	cfg := fastConfig(t, board.path)
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: -1})
+	rec := bridgetest.NewRecorder()
+	cfg := fastConfig(t, board.Path)
 	cfg.Heartbeat = 30 * time.Millisecond
 	cfg.SilentAfter = 3
 	cfg.RecycleAfter = 10
-	b := startBridge(t, cfg, rec)
+	b := bridgetest.Run(t, cfg, rec)
 
-	rec.awaitStatus(t, bridge.StateReady)
-	silent := rec.awaitStatus(t, bridge.StateSilent)
+	rec.AwaitStatus(t, bridge.StateReady)
+	silent := rec.AwaitStatus(t, bridge.StateSilent)
 	if silent.Silence < 90*time.Millisecond || silent.Board.DeviceID != "sim-0001" {
 		t.Fatalf("silent status %+v", silent)
 	}
@@ -282,17 +283,17 @@ func TestSilentBoard(t *testing.T) {
 	if err := board.Sensor(1, 3); err != nil {
 		t.Fatal(err)
 	}
-	rec.awaitStatus(t, bridge.StateReady)
-	recv(t, rec.events, "sensor")
+	rec.AwaitStatus(t, bridge.StateReady)
+	bridgetest.Recv(t, rec.Events, "sensor")
 
 	// Silent for the whole recycle period: the port is closed and opened
 	// again, and the board answers the new HELLO.
-	rec.awaitStatus(t, bridge.StateSilent)
-	disc := rec.awaitStatus(t, bridge.StateDisconnected)
+	rec.AwaitStatus(t, bridge.StateSilent)
+	disc := rec.AwaitStatus(t, bridge.StateDisconnected)
 	if !errors.Is(disc.Err, bridge.ErrSilent) || disc.Retry <= 0 {
 		t.Fatalf("disconnected status %+v", disc)
 	}
-	rec.awaitStatus(t, bridge.StateReady)
+	rec.AwaitStatus(t, bridge.StateReady)
 	s := b.Stats()
 	if s.Silences < 2 || s.Recycles < 1 || s.Reconnects < 1 || s.Handshakes < 2 {
 		t.Fatalf("stats %+v", s)
@@ -320,14 +321,14 @@ func TestReplug(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			first := startBoard(t, simulator.Config{DeviceID: "first", HeartbeatInterval: 20 * time.Millisecond})
-			path := symlinkPath(t)
-			link(t, path, first.path)
+			first := bridgetest.Plug(t, simulator.Config{DeviceID: "first", HeartbeatInterval: 20 * time.Millisecond})
+			path := bridgetest.LinkPath(t)
+			bridgetest.Relink(t, path, first.Path)
 			var current atomic.Value // the path the USB list shows
 			current.Store(path)
-			rec := newRecorder()
-			b := startBridge(t, tt.cfg(t, &current), rec)
-			if r := rec.awaitStatus(t, bridge.StateReady); r.Board.DeviceID != "first" {
+			rec := bridgetest.NewRecorder()
+			b := bridgetest.Run(t, tt.cfg(t, &current), rec)
+			if r := rec.AwaitStatus(t, bridge.StateReady); r.Board.DeviceID != "first" {
 				t.Fatalf("ready %+v", r)
 			}
 
@@ -339,8 +340,8 @@ func TestReplug(t *testing.T) {
 				t.Fatal(err)
 			}
 			current.Store("")
-			first.unplug()
-			disc := rec.awaitStatus(t, bridge.StateDisconnected)
+			first.Unplug()
+			disc := rec.AwaitStatus(t, bridge.StateDisconnected)
 			if disc.Err == nil {
 				t.Fatalf("disconnected without a reason: %+v", disc)
 			}
@@ -350,16 +351,16 @@ func TestReplug(t *testing.T) {
 				t.Fatal("Board() reports a connected board while unplugged")
 			}
 
-			second := startBoard(t, simulator.Config{DeviceID: "second", HeartbeatInterval: 20 * time.Millisecond})
-			link(t, path, second.path)
+			second := bridgetest.Plug(t, simulator.Config{DeviceID: "second", HeartbeatInterval: 20 * time.Millisecond})
+			bridgetest.Relink(t, path, second.Path)
 			current.Store(path)
-			if r := rec.awaitStatus(t, bridge.StateReady); r.Board.DeviceID != "second" {
+			if r := rec.AwaitStatus(t, bridge.StateReady); r.Board.DeviceID != "second" {
 				t.Fatalf("ready after replug %+v", r)
 			}
 			if err := second.Trigger(context.Background(), 4); err != nil {
 				t.Fatal(err)
 			}
-			if tr := recv(t, rec.events, "trigger").(bridge.Trigger); tr.Device != "second" || tr.Source != 4 {
+			if tr := bridgetest.Recv(t, rec.Events, "trigger").(bridge.Trigger); tr.Device != "second" || tr.Source != 4 {
 				t.Fatalf("trigger %+v", tr)
 			}
 			if s := b.Stats(); s.Reconnects != 1 || s.Opens != 2 || s.Handshakes != 2 || s.Board.DeviceID != "second" {
@@ -370,10 +371,10 @@ func TestReplug(t *testing.T) {
 }
 
 func TestGarbage(t *testing.T) {
-	board := startBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond})
-	rec := newRecorder()
-	b := startBridge(t, fastConfig(t, board.path), rec)
-	rec.awaitStatus(t, bridge.StateReady)
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond})
+	rec := bridgetest.NewRecorder()
+	b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
+	rec.AwaitStatus(t, bridge.StateReady)
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	noise := make([]byte, 4000)
@@ -387,19 +388,19 @@ func TestGarbage(t *testing.T) {
 	if err := board.Trigger(ctx, 9); err != nil {
 		t.Fatalf("trigger after noise: %v", err)
 	}
-	if tr := recv(t, rec.events, "trigger").(bridge.Trigger); tr.Source != 9 {
+	if tr := bridgetest.Recv(t, rec.Events, "trigger").(bridge.Trigger); tr.Source != 9 {
 		t.Fatalf("trigger %+v", tr)
 	}
 	if err := b.SetLED(ctx, protocol.SetLED{ID: 0, Mode: protocol.LEDOn, Brightness: 1}); err != nil {
 		t.Fatalf("LED after noise: %v", err)
 	}
-	pic := testJPEG(t, 64, 48, 9)
+	pic := bridgetest.Picture(t, 64, 48, 9)
 	if _, err := board.SendJPEG(pic); err != nil {
 		t.Fatal(err)
 	}
-	checkFrame(t, recv(t, rec.frames, "frame after noise"), pic)
+	checkFrame(t, bridgetest.Recv(t, rec.Frames, "frame after noise"), pic)
 	select {
-	case e := <-rec.events:
+	case e := <-rec.Events:
 		t.Fatalf("noise produced an event: %#v", e)
 	default:
 	}
@@ -411,24 +412,24 @@ func TestGarbage(t *testing.T) {
 }
 
 func TestRebootMidFrame(t *testing.T) {
-	board := startBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 512})
-	rec := newRecorder()
-	b := startBridge(t, fastConfig(t, board.path), rec)
-	rec.awaitStatus(t, bridge.StateReady)
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond, ChunkSize: 512})
+	rec := bridgetest.NewRecorder()
+	b := bridgetest.Run(t, fastConfig(t, board.Path), rec)
+	rec.AwaitStatus(t, bridge.StateReady)
 	eventually(t, "board heartbeats", func() bool { return b.Stats().HeartbeatsIn >= 2 })
 
-	pic := testJPEG(t, 160, 120, 4)
+	pic := bridgetest.Picture(t, 160, 120, 4)
 	if _, err := board.SendJPEG(pic); err != nil {
 		t.Fatal(err)
 	}
-	checkFrame(t, recv(t, rec.frames, "frame before the reboot"), pic)
+	checkFrame(t, bridgetest.Recv(t, rec.Frames, "frame before the reboot"), pic)
 	if _, err := board.RebootMidFrame(pic, 2); err != nil {
 		t.Fatal(err)
 	}
 	if id, err := board.SendJPEG(pic); err != nil || id != 0 {
 		t.Fatalf("first frame after reboot: id %d, %v", id, err)
 	}
-	f := recv(t, rec.frames, "frame after the reboot")
+	f := bridgetest.Recv(t, rec.Frames, "frame after the reboot")
 	if f.ID != 0 {
 		t.Fatalf("frame id %d after the reboot", f.ID)
 	}
@@ -444,13 +445,13 @@ func TestNoisyLine(t *testing.T) {
 	// One bit in a thousand flips on the way from the board. Every event
 	// still arrives once: corrupt frames are dropped and counted, the
 	// board's retries fill the gaps, and repeats are recognised.
-	board := startBoard(t, simulator.Config{BitErrorRate: 1e-3, Seed: 11, HeartbeatInterval: -1,
+	board := bridgetest.Plug(t, simulator.Config{BitErrorRate: 1e-3, Seed: 11, HeartbeatInterval: -1,
 		AckTimeout: 40 * time.Millisecond, Retries: 8})
-	rec := newRecorder()
-	cfg := fastConfig(t, board.path)
+	rec := bridgetest.NewRecorder()
+	cfg := fastConfig(t, board.Path)
 	cfg.Heartbeat = 200 * time.Millisecond
-	b := startBridge(t, cfg, rec)
-	rec.awaitStatus(t, bridge.StateReady)
+	b := bridgetest.Run(t, cfg, rec)
+	rec.AwaitStatus(t, bridge.StateReady)
 	const n = 40
 	for i := range n {
 		if err := board.Trigger(context.Background(), uint8(i)); err != nil {
@@ -458,12 +459,12 @@ func TestNoisyLine(t *testing.T) {
 		}
 	}
 	for i := range n {
-		if tr := recv(t, rec.events, "trigger").(bridge.Trigger); tr.Source != uint8(i) {
+		if tr := bridgetest.Recv(t, rec.Events, "trigger").(bridge.Trigger); tr.Source != uint8(i) {
 			t.Fatalf("event %d is trigger %d", i, tr.Source)
 		}
 	}
 	select {
-	case e := <-rec.events:
+	case e := <-rec.Events:
 		t.Fatalf("extra event %#v", e)
 	case <-time.After(100 * time.Millisecond):
 	}
@@ -491,11 +492,11 @@ func TestHandshakeFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			rec := newRecorder()
+			rec := bridgetest.NewRecorder()
 			cfg := fastConfig(t, path)
 			cfg.HandshakeTimeout = 150 * time.Millisecond
-			b := startBridge(t, cfg, rec)
-			disc := rec.awaitStatus(t, bridge.StateDisconnected)
+			b := bridgetest.Run(t, cfg, rec)
+			disc := rec.AwaitStatus(t, bridge.StateDisconnected)
 			if !errors.Is(disc.Err, tt.want) {
 				t.Fatalf("disconnected: %v, want %v", disc.Err, tt.want)
 			}
@@ -507,13 +508,13 @@ func TestHandshakeFailures(t *testing.T) {
 }
 
 func TestOpenFailureBackoff(t *testing.T) {
-	rec := newRecorder()
+	rec := bridgetest.NewRecorder()
 	cfg := fastConfig(t, "/dev/nonexistent-board")
 	cfg.Backoff = bridge.Backoff{Initial: 10 * time.Millisecond, Max: 40 * time.Millisecond, Jitter: -1}
-	b := startBridge(t, cfg, rec)
+	b := bridgetest.Run(t, cfg, rec)
 	var retries []time.Duration
 	for len(retries) < 4 {
-		s := rec.awaitStatus(t, bridge.StateDisconnected)
+		s := rec.AwaitStatus(t, bridge.StateDisconnected)
 		if s.Err == nil || s.Port != "/dev/nonexistent-board" || s.Attempt != len(retries)+1 {
 			t.Fatalf("status %+v", s)
 		}
@@ -545,13 +546,13 @@ func fakeUSBList(path *atomic.Value) bridge.ListFunc {
 func TestIncompleteFrameExpires(t *testing.T) {
 	// Two chunks of a three-chunk frame, then nothing: the expiry ticker
 	// drops it without waiting for another chunk, and counts it.
-	board := startBoard(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond})
-	rec := newRecorder()
-	cfg := fastConfig(t, board.path)
+	board := bridgetest.Plug(t, simulator.Config{HeartbeatInterval: 20 * time.Millisecond})
+	rec := bridgetest.NewRecorder()
+	cfg := fastConfig(t, board.Path)
 	cfg.FrameTimeout = 100 * time.Millisecond
-	b := startBridge(t, cfg, rec)
-	rec.awaitStatus(t, bridge.StateReady)
-	pic := testJPEG(t, 64, 48, 3)
+	b := bridgetest.Run(t, cfg, rec)
+	rec.AwaitStatus(t, bridge.StateReady)
+	pic := bridgetest.Picture(t, 64, 48, 3)
 	chunks, err := protocol.SplitJPEG(42, pic, (len(pic)+2)/3)
 	if err != nil || len(chunks) != 3 {
 		t.Fatalf("%d chunks, %v", len(chunks), err)
@@ -570,7 +571,7 @@ func TestIncompleteFrameExpires(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case f := <-rec.frames:
+	case f := <-rec.Frames:
 		t.Fatalf("a frame was made of an expired one: %d", f.ID)
 	case <-time.After(300 * time.Millisecond):
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 )
@@ -158,70 +159,15 @@ func (b *cBoard) stat(t *testing.T, name string) int {
 	return 0
 }
 
-// sink records what the bridge reports.
-type sink struct {
-	events   chan bridge.Event
-	statuses chan bridge.Status
-	frames   chan bridge.Frame
-}
-
-func newSink() *sink {
-	return &sink{events: make(chan bridge.Event, 1024), statuses: make(chan bridge.Status, 1024), frames: make(chan bridge.Frame, 1024)}
-}
-
-func (s *sink) HandleEvent(_ context.Context, e bridge.Event) {
-	if st, ok := e.(bridge.Status); ok {
-		s.statuses <- st
-		return
-	}
-	s.events <- e
-}
-
-func (s *sink) HandleFrame(_ context.Context, f bridge.Frame) { s.frames <- f }
-
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		t.Fatalf("no %s within %v", what, wait)
-	}
-	var zero T
-	return zero
-}
-
-func (s *sink) awaitStatus(t *testing.T, st bridge.State) bridge.Status {
-	t.Helper()
-	for {
-		if got := recv(t, s.statuses, st.String()+" status"); got.State == st {
-			return got
-		}
-	}
-}
-
 // runBridge runs a bridge on path until the test ends.
 func runBridge(t *testing.T, path string, s bridge.Sink, frameQueue int) *bridge.Bridge {
 	t.Helper()
-	b, err := bridge.New(bridge.Config{
+	return bridgetest.Run(t, bridge.Config{
 		Port:       bridge.PortSpec{Path: path},
 		Heartbeat:  50 * time.Millisecond,
 		FrameQueue: frameQueue,
 		Backoff:    bridge.Backoff{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 	}, s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	return b
 }
 
 // testJPEG returns a detailed w×h JPEG and a file holding it.
@@ -243,11 +189,11 @@ func testJPEG(t *testing.T, w, h int, seed uint64) ([]byte, string) {
 // talk to each other.
 func TestCFirmwareWithBridge(t *testing.T) {
 	board := startCBoard(t, "--id", "c-door", "--firmware", "ref-c-9", "--heartbeat", "50", "--chunk", "700")
-	s := newSink()
+	s := bridgetest.NewRecorder()
 	b := runBridge(t, board.pty, s, 8)
 
 	// Handshake.
-	ready := s.awaitStatus(t, bridge.StateReady)
+	ready := s.AwaitStatus(t, bridge.StateReady)
 	want := bridge.BoardInfo{Protocol: 1, FirmwareVersion: "ref-c-9", DeviceID: "c-door",
 		Capabilities: protocol.CapLED | protocol.CapRelay | protocol.CapButton | protocol.CapTrigger |
 			protocol.CapSensor | protocol.CapCamera | protocol.CapLog}
@@ -269,25 +215,25 @@ func TestCFirmwareWithBridge(t *testing.T) {
 
 	// Events, including a press classified from raw GPIO levels.
 	board.do(t, "trigger 3")
-	if tr := recv(t, s.events, "trigger").(bridge.Trigger); tr.Source != 3 || tr.Device != "c-door" || tr.BoardTimeMS == 0 {
+	if tr := bridgetest.Recv(t, s.Events, "trigger").(bridge.Trigger); tr.Source != 3 || tr.Device != "c-door" || tr.BoardTimeMS == 0 {
 		t.Fatalf("trigger %+v", tr)
 	}
 	board.do(t, "button 1 long")
-	if bt := recv(t, s.events, "button").(bridge.Button); bt.ID != 1 || bt.Press != protocol.PressLong {
+	if bt := bridgetest.Recv(t, s.Events, "button").(bridge.Button); bt.ID != 1 || bt.Press != protocol.PressLong {
 		t.Fatalf("button %+v", bt)
 	}
 	board.do(t, "level 0 1")
 	time.Sleep(80 * time.Millisecond)
 	board.do(t, "level 0 0")
-	if bt := recv(t, s.events, "classified button").(bridge.Button); bt.ID != 0 || bt.Press != protocol.PressShort {
+	if bt := bridgetest.Recv(t, s.Events, "classified button").(bridge.Button); bt.ID != 0 || bt.Press != protocol.PressShort {
 		t.Fatalf("button %+v", bt)
 	}
 	board.do(t, "sensor 2 21.5")
-	if se := recv(t, s.events, "sensor").(bridge.Sensor); se.ID != 2 || se.Value != 21.5 {
+	if se := bridgetest.Recv(t, s.Events, "sensor").(bridge.Sensor); se.ID != 2 || se.Value != 21.5 {
 		t.Fatalf("sensor %+v", se)
 	}
 	board.do(t, "log warn hello  world")
-	if lg := recv(t, s.events, "log").(bridge.Log); lg.Level != protocol.LogWarn || lg.Text != "hello  world" {
+	if lg := bridgetest.Recv(t, s.Events, "log").(bridge.Log); lg.Level != protocol.LogWarn || lg.Text != "hello  world" {
 		t.Fatalf("log %+v", lg)
 	}
 
@@ -315,7 +261,7 @@ func TestCFirmwareWithBridge(t *testing.T) {
 	// A real JPEG, reassembled byte for byte.
 	pic, path := testJPEG(t, 320, 240, 1)
 	board.do(t, "jpeg "+path)
-	f := recv(t, s.frames, "camera frame")
+	f := bridgetest.Recv(t, s.Frames, "camera frame")
 	if !bytes.Equal(f.JPEG, pic) || f.Chunks != (len(pic)+699)/700 || f.Device != "c-door" {
 		t.Fatalf("frame %d: %d bytes in %d chunks, sent %d bytes", f.ID, len(f.JPEG), f.Chunks, len(pic))
 	}
@@ -326,7 +272,7 @@ func TestCFirmwareWithBridge(t *testing.T) {
 	// A reboot: frame ids and uptime start over; the bridge notices.
 	board.do(t, "reboot")
 	board.do(t, "jpeg "+path)
-	if f := recv(t, s.frames, "frame after reboot"); f.ID != 0 || !bytes.Equal(f.JPEG, pic) {
+	if f := bridgetest.Recv(t, s.Frames, "frame after reboot"); f.ID != 0 || !bytes.Equal(f.JPEG, pic) {
 		t.Fatalf("frame after reboot: id %d", f.ID)
 	}
 	deadline = time.Now().Add(wait)
@@ -337,7 +283,7 @@ func TestCFirmwareWithBridge(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	board.do(t, "trigger 1")
-	recv(t, s.events, "trigger after reboot")
+	bridgetest.Recv(t, s.Events, "trigger after reboot")
 
 	st := b.Stats()
 	if st.BadFrames.Total() != 0 || st.Duplicates != 0 || st.CameraFrames != 2 || st.Commands != 3 || st.CommandFailures != 1 {

@@ -4,11 +4,13 @@ package firmware
 
 import (
 	"bytes"
-	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge"
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
 )
 
 // cpuTime is this process's user and system time so far.
@@ -40,15 +42,15 @@ func TestCameraThroughput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			board := startCBoard(t, append([]string{"--heartbeat", "1000"}, tt.args...)...)
-			s := newSink()
+			s := bridgetest.NewRecorder()
 			b := runBridge(t, board.pty, s, 64)
-			s.awaitStatus(t, bridge.StateReady)
+			s.AwaitStatus(t, bridge.StateReady)
 			frames, bytesIn := 0, 0
 			cpu0, start := cpuTime(t), time.Now()
 			for time.Since(start) < tt.period {
 				board.do(t, "jpeg "+path)
 				board.await(t, "sent ")
-				f := recv(t, s.frames, "frame")
+				f := bridgetest.Recv(t, s.Frames, "frame")
 				if !bytes.Equal(f.JPEG, pic) {
 					t.Fatalf("frame %d differs", f.ID)
 				}

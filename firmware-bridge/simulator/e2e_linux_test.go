@@ -1,6 +1,6 @@
 //go:build linux
 
-package simulator
+package simulator_test
 
 import (
 	"bytes"
@@ -10,6 +10,9 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/mocoedge/mocoedge/firmware-bridge/bridge/bridgetest"
+	"github.com/mocoedge/mocoedge/firmware-bridge/simulator"
 
 	"github.com/mocoedge/mocoedge/firmware-bridge/protocol"
 )
@@ -28,13 +31,13 @@ type host struct {
 }
 
 // setup starts a board on a fresh PTY and a host Link on its other side.
-func setup(t *testing.T, cfg Config, opts ...protocol.LinkOption) (*Board, *host) {
+func setup(t *testing.T, cfg simulator.Config, opts ...protocol.LinkOption) (*simulator.Board, *host) {
 	t.Helper()
-	boardEnd, hostEnd, err := OpenPTY()
+	boardEnd, hostEnd, err := simulator.OpenPTY()
 	if err != nil {
 		t.Fatal(err)
 	}
-	board := New(boardEnd, cfg)
+	board := simulator.New(boardEnd, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	runErr := make(chan error, 1)
 	go func() { runErr <- board.Run(ctx) }()
@@ -85,28 +88,6 @@ func setup(t *testing.T, cfg Config, opts ...protocol.LinkOption) (*Board, *host
 	return board, h
 }
 
-func recv[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		t.Fatalf("no %s within %v", what, wait)
-	}
-	var zero T
-	return zero
-}
-
-// testJPEG returns a detailed w×h JPEG that takes many chunks.
-func testJPEG(t *testing.T, w, h int) []byte {
-	t.Helper()
-	pic, err := Picture(w, h, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pic
-}
-
 func checkJPEG(t *testing.T, f protocol.JPEGFrame, want []byte) {
 	t.Helper()
 	if !bytes.Equal(f.Data, want) {
@@ -122,19 +103,17 @@ func checkJPEG(t *testing.T, f protocol.JPEGFrame, want []byte) {
 }
 
 func TestHandshakeAndHeartbeat(t *testing.T) {
-	board, h := setup(t, Config{DeviceID: "cam-door", FirmwareVersion: "2.3.1", HeartbeatInterval: 20 * time.Millisecond})
-	hello := recv(t, h.hellos, "HELLO at boot")
-	want := &protocol.Hello{Protocol: protocol.ProtocolVersion, DeviceID: "cam-door", FirmwareVersion: "2.3.1",
-		Capabilities: board.cfg.Capabilities}
+	_, h := setup(t, simulator.Config{DeviceID: "cam-door", FirmwareVersion: "2.3.1", HeartbeatInterval: 20 * time.Millisecond})
+	hello := bridgetest.Recv(t, h.hellos, "HELLO at boot")
+	every := protocol.CapLED | protocol.CapRelay | protocol.CapButton | protocol.CapTrigger |
+		protocol.CapSensor | protocol.CapCamera | protocol.CapLog // the default: every capability
+	want := &protocol.Hello{Protocol: protocol.ProtocolVersion, DeviceID: "cam-door", FirmwareVersion: "2.3.1", Capabilities: every}
 	if *hello != *want {
 		t.Fatalf("HELLO %+v, want %+v", hello, want)
 	}
-	if !hello.Capabilities.Has(protocol.CapCamera | protocol.CapLED) {
-		t.Fatal("default capabilities lack camera or LED")
-	}
-	first := recv(t, h.heartbeats, "heartbeat")
+	first := bridgetest.Recv(t, h.heartbeats, "heartbeat")
 	time.Sleep(50 * time.Millisecond)
-	if hb := recv(t, h.heartbeats, "later heartbeat"); hb.UptimeMS <= first.UptimeMS {
+	if hb := bridgetest.Recv(t, h.heartbeats, "later heartbeat"); hb.UptimeMS <= first.UptimeMS {
 		t.Fatalf("uptime went from %d to %d ms", first.UptimeMS, hb.UptimeMS)
 	}
 
@@ -143,7 +122,7 @@ func TestHandshakeAndHeartbeat(t *testing.T) {
 	if err := h.link.Request(ctx, &protocol.Hello{Protocol: protocol.ProtocolVersion, DeviceID: "edge"}); err != nil {
 		t.Fatalf("HELLO request: %v", err)
 	}
-	if again := recv(t, h.hellos, "HELLO answer"); again.DeviceID != "cam-door" {
+	if again := bridgetest.Recv(t, h.hellos, "HELLO answer"); again.DeviceID != "cam-door" {
 		t.Fatalf("answer %+v", again)
 	}
 	if err := h.link.Request(ctx, &protocol.Trigger{Source: 1}); !errors.Is(err, protocol.ErrNacked) {
@@ -152,8 +131,8 @@ func TestHandshakeAndHeartbeat(t *testing.T) {
 }
 
 func TestEvents(t *testing.T) {
-	board, h := setup(t, Config{HeartbeatInterval: -1})
-	recv(t, h.hellos, "HELLO")
+	board, h := setup(t, simulator.Config{HeartbeatInterval: -1})
+	bridgetest.Recv(t, h.hellos, "HELLO")
 	ctx := context.Background()
 	if err := board.Trigger(ctx, 3); err != nil {
 		t.Fatalf("Trigger: %v", err)
@@ -167,7 +146,7 @@ func TestEvents(t *testing.T) {
 	if err := board.Log(protocol.LogWarn, "battery low"); err != nil {
 		t.Fatal(err)
 	}
-	trig, ok := recv(t, h.events, "TRIGGER").(*protocol.Trigger)
+	trig, ok := bridgetest.Recv(t, h.events, "TRIGGER").(*protocol.Trigger)
 	if !ok || trig.Source != 3 {
 		t.Fatalf("got %#v, want TRIGGER from source 3", trig)
 	}
@@ -177,7 +156,7 @@ func TestEvents(t *testing.T) {
 		&protocol.Log{Level: protocol.LogWarn, Text: "battery low"},
 	}
 	for _, want := range wantRest {
-		got := recv(t, h.events, want.Type().String())
+		got := bridgetest.Recv(t, h.events, want.Type().String())
 		a, _ := got.MarshalBinary()
 		b, _ := want.MarshalBinary()
 		if got.Type() != want.Type() || !bytes.Equal(a, b) {
@@ -190,14 +169,14 @@ func TestEvents(t *testing.T) {
 }
 
 func TestCameraFrameOverPTY(t *testing.T) {
-	board, h := setup(t, Config{HeartbeatInterval: 10 * time.Millisecond})
-	recv(t, h.hellos, "HELLO")
-	pic := testJPEG(t, 320, 240)
+	board, h := setup(t, simulator.Config{HeartbeatInterval: 10 * time.Millisecond})
+	bridgetest.Recv(t, h.hellos, "HELLO")
+	pic := bridgetest.Picture(t, 320, 240, 1)
 	id, err := board.SendJPEG(pic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := recv(t, h.frames, "JPEG")
+	f := bridgetest.Recv(t, h.frames, "JPEG")
 	if f.ID != id || f.Chunks < 5 {
 		t.Fatalf("frame %d in %d chunks (sent %d, %d bytes)", f.ID, f.Chunks, id, len(pic))
 	}
@@ -219,7 +198,7 @@ func TestCameraFrameOverPTY(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f = recv(t, h.frames, "reordered JPEG")
+	f = bridgetest.Recv(t, h.frames, "reordered JPEG")
 	if f.ID != 500 {
 		t.Fatalf("frame id %d", f.ID)
 	}
@@ -230,8 +209,8 @@ func TestCameraFrameOverPTY(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	board, h := setup(t, Config{LEDs: 2, Relays: 1, HeartbeatInterval: -1})
-	recv(t, h.hellos, "HELLO")
+	board, h := setup(t, simulator.Config{LEDs: 2, Relays: 1, HeartbeatInterval: -1})
+	bridgetest.Recv(t, h.hellos, "HELLO")
 	ctx := context.Background()
 
 	led := &protocol.SetLED{ID: 1, Mode: protocol.LEDBlink, Brightness: 200, OnMS: 100, OffMS: 400}
@@ -270,8 +249,8 @@ func TestCommands(t *testing.T) {
 }
 
 func TestGarbageThenRecovery(t *testing.T) {
-	board, h := setup(t, Config{HeartbeatInterval: -1})
-	recv(t, h.hellos, "HELLO")
+	board, h := setup(t, simulator.Config{HeartbeatInterval: -1})
+	bridgetest.Recv(t, h.hellos, "HELLO")
 	rng := rand.New(rand.NewPCG(7, 7))
 	noise := make([]byte, 3000)
 	for i := range noise {
@@ -286,34 +265,34 @@ func TestGarbageThenRecovery(t *testing.T) {
 	if err := board.Trigger(ctx, 9); err != nil {
 		t.Fatalf("Trigger after noise: %v", err)
 	}
-	if m := recv(t, h.events, "TRIGGER"); m.(*protocol.Trigger).Source != 9 {
+	if m := bridgetest.Recv(t, h.events, "TRIGGER"); m.(*protocol.Trigger).Source != 9 {
 		t.Fatalf("got %#v", m)
 	}
 	if err := h.link.Request(ctx, &protocol.SetLED{ID: 0, Mode: protocol.LEDOn, Brightness: 1}); err != nil {
 		t.Fatalf("LED after noise: %v", err)
 	}
-	pic := testJPEG(t, 64, 48)
+	pic := bridgetest.Picture(t, 64, 48, 1)
 	if _, err := board.SendJPEG(pic); err != nil {
 		t.Fatal(err)
 	}
-	checkJPEG(t, recv(t, h.frames, "JPEG after noise"), pic)
+	checkJPEG(t, bridgetest.Recv(t, h.frames, "JPEG after noise"), pic)
 	if s := h.link.Stats().Decoder; s.Dropped() == 0 {
 		t.Fatalf("3000 bytes of noise dropped no frame: %+v", s)
 	}
 }
 
 func TestRebootMidFrame(t *testing.T) {
-	board, h := setup(t, Config{ChunkSize: 512, HeartbeatInterval: -1})
-	recv(t, h.hellos, "HELLO")
+	board, h := setup(t, simulator.Config{ChunkSize: 512, HeartbeatInterval: -1})
+	bridgetest.Recv(t, h.hellos, "HELLO")
 	ctx := context.Background()
 	if err := h.link.Request(ctx, &protocol.SetLED{ID: 2, Mode: protocol.LEDOn, Brightness: 9}); err != nil {
 		t.Fatal(err)
 	}
-	pic := testJPEG(t, 160, 120)
+	pic := bridgetest.Picture(t, 160, 120, 1)
 	if _, err := board.SendJPEG(pic); err != nil {
 		t.Fatal(err)
 	}
-	checkJPEG(t, recv(t, h.frames, "JPEG before reboot"), pic)
+	checkJPEG(t, bridgetest.Recv(t, h.frames, "JPEG before reboot"), pic)
 	badBefore := h.link.Stats().Decoder.Dropped()
 
 	torn, err := board.RebootMidFrame(pic, 2)
@@ -323,7 +302,7 @@ func TestRebootMidFrame(t *testing.T) {
 	if torn != 1 {
 		t.Fatalf("torn frame id %d, want 1", torn)
 	}
-	recv(t, h.hellos, "HELLO after reboot")
+	bridgetest.Recv(t, h.hellos, "HELLO after reboot")
 	if got := h.link.Stats().Decoder.Dropped(); got != badBefore+1 {
 		t.Fatalf("decoder dropped %d frames over the reboot, want the torn one", got-badBefore)
 	}
@@ -341,7 +320,7 @@ func TestRebootMidFrame(t *testing.T) {
 	if err != nil || id != 0 {
 		t.Fatalf("first frame after reboot: id %d, %v", id, err)
 	}
-	checkJPEG(t, recv(t, h.frames, "JPEG after reboot"), pic)
+	checkJPEG(t, bridgetest.Recv(t, h.frames, "JPEG after reboot"), pic)
 	if err := board.Trigger(ctx, 1); err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +330,7 @@ func TestNoisyLine(t *testing.T) {
 	// One bit in a thousand flips on the way to the host: about one small
 	// frame in ten is lost. Requests and events get through by retrying,
 	// and retransmitted events are delivered once.
-	board, h := setup(t, Config{BitErrorRate: 1e-3, Seed: 42, HeartbeatInterval: -1, AckTimeout: 50 * time.Millisecond, Retries: 8},
+	board, h := setup(t, simulator.Config{BitErrorRate: 1e-3, Seed: 42, HeartbeatInterval: -1, AckTimeout: 50 * time.Millisecond, Retries: 8},
 		protocol.WithAckTimeout(50*time.Millisecond), protocol.WithRetries(8))
 	ctx := context.Background()
 	const n = 40
@@ -364,7 +343,7 @@ func TestNoisyLine(t *testing.T) {
 		}
 	}
 	for i := range n {
-		m := recv(t, h.events, "TRIGGER")
+		m := bridgetest.Recv(t, h.events, "TRIGGER")
 		if trig, ok := m.(*protocol.Trigger); !ok || trig.Source != uint8(i) {
 			t.Fatalf("event %d is %#v", i, m)
 		}
