@@ -1,13 +1,9 @@
 package probe_test
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -101,40 +97,23 @@ func firstPerClass(t *testing.T, n int) ([][]byte, []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
 	count := map[string]int{}
+	kept := 0
+	files, err := repo.SelectArchiveFiles(path, func(name string) (keep, more bool) {
+		if class := classOf(name); count[class] < n {
+			count[class]++
+			kept++
+			keep = true
+		}
+		return keep, kept < 10*n
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var images [][]byte
 	var labels []string
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("read %s: %v", path, err)
-		}
-		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
-			continue
-		}
-		class := classOf(h.Name)
-		if count[class] >= n {
-			continue
-		}
-		b, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatalf("read %s in %s: %v", h.Name, path, err)
-		}
-		count[class]++
-		images, labels = append(images, b), append(labels, class)
+	for _, f := range files {
+		images, labels = append(images, f.Data), append(labels, classOf(f.Name))
 	}
 	if len(count) != 10 || len(images) != 10*n {
 		t.Fatalf("%s: %d images of %d classes, want %d of 10", path, len(images), len(count), 10*n)

@@ -30,6 +30,22 @@ func CIFAR10Files(name string, n int) ([]ArchiveFile, error) {
 // ArchiveFiles reads the first n .jpg files of the tar.gz archive at path
 // in archive order (every one when n <= 0).
 func ArchiveFiles(path string, n int) ([]ArchiveFile, error) {
+	seen := 0
+	files, err := SelectArchiveFiles(path, func(string) (keep, more bool) {
+		seen++
+		return true, n <= 0 || seen < n
+	})
+	if err == nil && n > 0 && len(files) < n {
+		err = fmt.Errorf("read %s: %d images, want %d", path, len(files), n)
+	}
+	return files, err
+}
+
+// SelectArchiveFiles reads the .jpg files of the tar.gz archive at path
+// that take keeps, in archive order. take sees each name inside the archive
+// (without a leading "./") and says whether to keep that file and whether to
+// go on after it; the archive is read to its end unless take stops earlier.
+func SelectArchiveFiles(path string, take func(name string) (keep, more bool)) ([]ArchiveFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -41,9 +57,9 @@ func ArchiveFiles(path string, n int) ([]ArchiveFile, error) {
 	}
 	tr := tar.NewReader(gz)
 	var out []ArchiveFile
-	for n <= 0 || len(out) < n {
+	for more := true; more; {
 		h, err := tr.Next()
-		if err == io.EOF && n <= 0 {
+		if err == io.EOF {
 			break
 		}
 		if err != nil {
@@ -52,11 +68,16 @@ func ArchiveFiles(path string, n int) ([]ArchiveFile, error) {
 		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".jpg") {
 			continue
 		}
+		name := strings.TrimPrefix(h.Name, "./")
+		var keep bool
+		if keep, more = take(name); !keep {
+			continue
+		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
 			return nil, fmt.Errorf("read %s in %s: %w", h.Name, path, err)
 		}
-		out = append(out, ArchiveFile{Name: strings.TrimPrefix(h.Name, "./"), Data: b})
+		out = append(out, ArchiveFile{Name: name, Data: b})
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -59,5 +60,36 @@ func TestCIFAR10Files(t *testing.T) {
 	}
 	if _, err := CIFAR10Files("test.tar.gz", 20000); err == nil {
 		t.Error("asking for more images than the archive holds must fail")
+	}
+}
+
+func TestSelectArchiveFiles(t *testing.T) {
+	path, err := CIFAR10("test.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Keep every other file of the first 200.
+	seen := 0
+	odd, err := SelectArchiveFiles(path, func(name string) (keep, more bool) {
+		seen++
+		return seen%2 == 0, seen < 200
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen != 200 {
+		t.Errorf("take saw %d names after asking to stop at 200", seen)
+	}
+	all, err := ArchiveFiles(path, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(odd) != 100 {
+		t.Fatalf("kept %d files, want 100", len(odd))
+	}
+	for i, f := range odd {
+		if want := all[2*i+1]; f.Name != want.Name || !bytes.Equal(f.Data, want.Data) {
+			t.Fatalf("kept file %d is %s, want %s", i, f.Name, want.Name)
+		}
 	}
 }
