@@ -19,7 +19,9 @@ import (
 func BenchmarkCameraOverPTY(b *testing.B) {
 	board := bridgetest.Plug(b, simulator.Config{HeartbeatInterval: time.Second})
 	rec := bridgetest.NewRecorder()
-	br := bridgetest.Run(b, fastConfig(b, board.Path), rec)
+	cfg := fastConfig(b, board.Path)
+	cfg.Heartbeat = time.Second // the board's interval: the watchdog's unit
+	br := bridgetest.Run(b, cfg, rec)
 	deadline := time.After(wait)
 	for br.State() != bridge.StateReady {
 		select {

@@ -159,12 +159,14 @@ func (b *cBoard) stat(t *testing.T, name string) int {
 	return 0
 }
 
-// runBridge runs a bridge on path until the test ends.
-func runBridge(t *testing.T, path string, s bridge.Sink, frameQueue int) *bridge.Bridge {
+// runBridge runs a bridge on path until the test ends. heartbeat is the
+// board's heartbeat interval (its --heartbeat): the bridge's watchdog counts
+// silence in those intervals.
+func runBridge(t *testing.T, path string, s bridge.Sink, frameQueue int, heartbeat time.Duration) *bridge.Bridge {
 	t.Helper()
 	return bridgetest.Run(t, bridge.Config{
 		Port:       bridge.PortSpec{Path: path},
-		Heartbeat:  50 * time.Millisecond,
+		Heartbeat:  heartbeat,
 		FrameQueue: frameQueue,
 		Backoff:    bridge.Backoff{Initial: 20 * time.Millisecond, Max: 200 * time.Millisecond},
 	}, s)
@@ -190,7 +192,7 @@ func testJPEG(t *testing.T, w, h int, seed uint64) ([]byte, string) {
 func TestCFirmwareWithBridge(t *testing.T) {
 	board := startCBoard(t, "--id", "c-door", "--firmware", "ref-c-9", "--heartbeat", "50", "--chunk", "700")
 	s := bridgetest.NewRecorder()
-	b := runBridge(t, board.pty, s, 8)
+	b := runBridge(t, board.pty, s, 8, 50*time.Millisecond)
 
 	// Handshake.
 	ready := s.AwaitStatus(t, bridge.StateReady)

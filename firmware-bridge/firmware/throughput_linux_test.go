@@ -41,16 +41,25 @@ func TestCameraThroughput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			// The bridge's watchdog uses the board's heartbeat interval:
+			// with a shorter one it would recycle the port whenever this
+			// process is starved of CPU for half a second between frames
+			// (on a loaded CI machine), and the frame in flight is lost.
 			board := startCBoard(t, append([]string{"--heartbeat", "1000"}, tt.args...)...)
 			s := bridgetest.NewRecorder()
-			b := runBridge(t, board.pty, s, 64)
+			b := runBridge(t, board.pty, s, 64, time.Second)
 			s.AwaitStatus(t, bridge.StateReady)
 			frames, bytesIn := 0, 0
 			cpu0, start := cpuTime(t), time.Now()
 			for time.Since(start) < tt.period {
 				board.do(t, "jpeg "+path)
 				board.await(t, "sent ")
-				f := bridgetest.Recv(t, s.Frames, "frame")
+				var f bridge.Frame
+				select {
+				case f = <-s.Frames:
+				case <-time.After(bridgetest.Timeout):
+					t.Fatalf("frame %d not received within %v; bridge %s, stats %+v", frames+1, bridgetest.Timeout, b.State(), b.Stats())
+				}
 				if !bytes.Equal(f.JPEG, pic) {
 					t.Fatalf("frame %d differs", f.ID)
 				}
