@@ -50,7 +50,9 @@ type Options struct {
 	MaxSteps int
 	// LogEvery writes a metrics line every this many steps.
 	LogEvery int
-	// Resume continues the run in Out from its checkpoint.
+	// Resume continues the run in Out from its checkpoint. The
+	// configuration must match the checkpoint's in everything that shapes
+	// the state; ReadSpec gives the options the run was started with.
 	Resume bool
 	// Backend trains the model instead of the CPU backend over the GEMM
 	// (nil: the CPU, with Threads threads).
@@ -182,6 +184,9 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 	}
 	lastKNN := 0.0
 	arch, _ := cfg.Architecture()
+	if err := writeSpec(opts.Out, opts.Spec()); err != nil {
+		return Summary{}, err
+	}
 	log.Info("pretraining", "recipe", cfg.Recipe, "arch", cfg.Arch, "width", cfg.Width, "params", arch.NumParams(),
 		"keys", cfg.Keys, "queue", cfg.QueueSize, "batch", cfg.Batch, "images", train.Len(), "epochs", cfg.Epochs,
 		"steps_per_epoch", loader.Batches(), "backend", be.Name(), "gemm", g.Name(), "threads", threads)

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/mocoedge/mocoedge/internal/blas"
@@ -15,7 +17,7 @@ import (
 )
 
 func runPretrain(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags(env, "pretrain", "--recipe cifar|moco-v1|moco-v2 --data PATH [--eval PATH] --out DIR [overrides]")
+	fs := newFlags(env, "pretrain", "--recipe cifar|moco-v1|moco-v2 --data PATH [--eval PATH] --out DIR [overrides]\n   or: trainer pretrain --resume DIR [--epochs N] [--threads N] ...")
 	recipe := fs.String("recipe", "cifar", "recipe: "+strings.Join(moco.Recipes(), ", ")+"; the flags below override its values")
 	var o pretrain.Options
 	fs.StringVar(&o.Data, "data", "", "unlabelled training images: a folder or a .tar/.tar.gz (required)")
@@ -29,6 +31,7 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	fs.IntVar(&o.LogEvery, "log-every", 10, "print and log the mean loss every N steps")
 	fs.IntVar(&o.Threads, "threads", env.settings.threads, "threads for the engine (0: all cores)")
 	fs.IntVar(&o.Workers, "workers", 0, "augmentation goroutines (0: all cores)")
+	resume := fs.String("resume", "", "continue the run in this folder from its checkpoint, with the settings it was started with (flags given here override them; the shape of the model cannot change)")
 	asJSON := fs.Bool("json", false, "print the summary as one JSON object on the last line")
 	device := fs.String("device", "auto", deviceFlagDoc)
 
@@ -50,9 +53,16 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	cfg, err := moco.Recipe(*recipe)
 	if err != nil {
 		return usageError{Err: err}
+	}
+	if *resume != "" {
+		if cfg, err = resumeOptions(*resume, given, &o, cfg); err != nil {
+			return err
+		}
 	}
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
@@ -118,4 +128,42 @@ func runPretrain(ctx context.Context, env *environment, args []string) error {
 		fmt.Fprintf(env.stdout, "pretrained %d epochs (%d steps) in %.0f s, %.1f img/s; run folder %s\n", sum.Epochs, sum.Steps, sum.Seconds, sum.ImgPerS, o.Out)
 	}
 	return err
+}
+
+// resumeOptions points o at the run in dir and fills in, from the run's
+// run.json, every setting not given as a flag; it returns the run's MoCo
+// configuration, which the override flags then change. A run folder from
+// before run.json keeps the flags as given (they must repeat the run's).
+func resumeOptions(dir string, given map[string]bool, o *pretrain.Options, cfg moco.Config) (moco.Config, error) {
+	if given["out"] && filepath.Clean(o.Out) != filepath.Clean(dir) {
+		return cfg, usagef("--out %s and --resume %s name different run folders; give only --resume", o.Out, dir)
+	}
+	if _, err := os.Stat(filepath.Join(dir, pretrain.CheckpointName)); err != nil {
+		return cfg, fmt.Errorf("resume %s: no %s there (%w); start a new run with --out", dir, pretrain.CheckpointName, err)
+	}
+	o.Out, o.Resume = dir, true
+	spec, err := pretrain.ReadSpec(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, err
+	}
+	if given["recipe"] && spec.Config.Recipe != "" && cfg.Recipe != spec.Config.Recipe {
+		return cfg, usagef("--recipe: the run in %s uses %s; a resumed run keeps its recipe", dir, spec.Config.Recipe)
+	}
+	for name, apply := range map[string]func(){
+		"data":       func() { o.Data = spec.Data },
+		"eval":       func() { o.Eval = spec.Eval },
+		"limit":      func() { o.Limit = spec.Limit },
+		"eval-limit": func() { o.EvalLimit = spec.EvalLimit },
+		"eval-every": func() { o.EvalEvery = spec.EvalEvery },
+		"knn-init":   func() { o.KNNBeforeTraining = spec.KNNBeforeTraining },
+		"log-every":  func() { o.LogEvery = spec.LogEvery },
+	} {
+		if !given[name] {
+			apply()
+		}
+	}
+	return spec.Config, nil
 }
