@@ -47,8 +47,12 @@ const (
 	velocityName = "optimizer.momentum_buffer"
 )
 
-// position is where a run stands: whole epochs done, then batches done in the next.
-type position struct{ epoch, batch int }
+// position is where a run stands: whole epochs done, then batches done in
+// the next, and the seconds the run has taken so far (over all its starts).
+type position struct {
+	epoch, batch int
+	seconds      float64
+}
 
 // saveCheckpoint writes the model's whole training state to dir.
 func saveCheckpoint(dir string, m *moco.Model, pos position, provenance map[string]string) error {
@@ -178,6 +182,9 @@ func loadCheckpoint(path string, m *moco.Model) (position, error) {
 	if pos.batch, err = metaInt(f, keyBatch); err != nil {
 		return position{}, err
 	}
+	// Seconds only feed metrics and provenance: a checkpoint without them
+	// (or with a damaged value) resumes with the clock at zero.
+	pos.seconds, _ = strconv.ParseFloat(f.Metadata[weights.KeySeconds], 64)
 	return pos, nil
 }
 

@@ -175,10 +175,14 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 		}
 		log.Info("resuming", "checkpoint", path, "epoch", pos.epoch, "batch", pos.batch, "step", model.Step)
 	}
+	// elapsed is the run's wall time over all its starts: a resumed run's
+	// clock continues from its checkpoint's.
+	before := pos.seconds
+	elapsed := func() float64 { return before + time.Since(start).Seconds() }
 	provenance := func(knn float64) map[string]string {
 		return map[string]string{
 			weights.KeyMethod: "moco/" + cfg.Recipe, weights.KeyDataset: opts.Data, weights.KeyImages: strconv.Itoa(train.Len()),
-			weights.KeyEpochs: strconv.Itoa(pos.epoch), weights.KeySeconds: strconv.FormatFloat(time.Since(start).Seconds(), 'f', 1, 64),
+			weights.KeyEpochs: strconv.Itoa(pos.epoch), weights.KeySeconds: strconv.FormatFloat(elapsed(), 'f', 1, 64),
 			weights.KeyKNN: strconv.FormatFloat(knn, 'f', 2, 64),
 		}
 	}
@@ -214,7 +218,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 			lastKNN = acc
 		}
 		fmt.Fprintf(out, "epoch %d: kNN top-1 %.2f%% (%d train features, %d test images)\n", epoch, acc, train.Len(), test.Len())
-		return metrics.add(Record{Epoch: float64(epoch), Step: model.Step, KNNTop1: &acc, Elapsed: time.Since(start).Seconds()})
+		return metrics.add(Record{Epoch: float64(epoch), Step: model.Step, KNNTop1: &acc, Elapsed: elapsed()})
 	}
 	if opts.KNNBeforeTraining && !opts.Resume {
 		if err := monitor(0); err != nil {
@@ -260,13 +264,13 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 				frac := float64(epoch) + float64(b.Step+1)/float64(steps)
 				if windowN == logEvery {
 					fmt.Fprintf(out, "epoch %d step %6d  loss %.4f  lr %.4f  %.1f img/s\n", epoch+1, model.Step, window/float64(windowN), lr, rate)
-					if err := metrics.add(Record{Epoch: frac, Step: model.Step, Loss: window / float64(windowN), LR: lr, ImgPerS: rate, Elapsed: time.Since(start).Seconds()}); err != nil {
+					if err := metrics.add(Record{Epoch: frac, Step: model.Step, Loss: window / float64(windowN), LR: lr, ImgPerS: rate, Elapsed: elapsed()}); err != nil {
 						return false, err
 					}
 					window, windowN = 0, 0
 				}
 				bar.Update(sum.Images, fmt.Sprintf("epoch %d loss %.3f", epoch+1, st.Loss))
-				pos = position{epoch, b.Step + 1}
+				pos = position{epoch: epoch, batch: b.Step + 1}
 				if opts.MaxSteps > 0 && sum.Steps >= int64(opts.MaxSteps) {
 					return true, nil
 				}
@@ -277,7 +281,7 @@ func Run(ctx context.Context, g blas.GEMM, opts Options) (Summary, error) {
 			return sum, err
 		}
 		if pos.batch >= steps {
-			pos = position{epoch + 1, 0}
+			pos = position{epoch: epoch + 1}
 		}
 		interrupted := stopped && ctx.Err() != nil
 		// A run that ends here (last epoch or --max-steps) writes its one final

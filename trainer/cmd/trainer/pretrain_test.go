@@ -69,4 +69,16 @@ func TestPretrainResume(t *testing.T) {
 	if n := strings.Count(string(b), `"loss"`); n != 6 {
 		t.Errorf("metrics.jsonl has %d loss lines, want 6 (3 + 3 resumed)", n)
 	}
+	// The run's clock continues across the resume.
+	last := 0.0
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r pretrain.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("metrics line %d: %v", i+1, err)
+		}
+		if r.Elapsed < last {
+			t.Errorf("metrics line %d: seconds %.3f after %.3f: the clock restarted at the resume", i+1, r.Elapsed, last)
+		}
+		last = r.Elapsed
+	}
 }
