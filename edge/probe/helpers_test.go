@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/mocoedge/mocoedge/edge/probe"
-	"github.com/mocoedge/mocoedge/internal/blas"
 )
 
 // clusters returns Gaussian clusters around random unit centres: counts[k]
@@ -71,14 +70,4 @@ func accuracyOn(t testing.TB, m *probe.Model, examples []probe.Example) float64 
 		}
 	}
 	return float64(correct) / float64(len(examples))
-}
-
-// gemms returns the GEMM backends to test with (blas.Backends).
-func gemms(t testing.TB) map[string]blas.GEMM {
-	t.Helper()
-	g, err := blas.Backends()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
 }

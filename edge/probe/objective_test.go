@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mocoedge/mocoedge/internal/blas"
+	"github.com/mocoedge/mocoedge/internal/blas/blastest"
 )
 
 // referenceLoss is an independent float64 implementation of the
@@ -73,11 +74,7 @@ func randomProblem(seed uint64, n, d, c int) ([]float32, []int, []float64) {
 func TestGradient(t *testing.T) {
 	const n, d, c, l2 = 40, 9, 4, 0.01
 	x, y, theta := randomProblem(3, n, d, c)
-	backends, err := blas.Backends()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, g := range backends {
+	for name, g := range blastest.Backends(t) {
 		t.Run(name, func(t *testing.T) {
 			f := newObjective(x, y, n, d, c, l2, true, g)
 			grad := make([]float64, f.size())

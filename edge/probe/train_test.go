@@ -12,13 +12,14 @@ import (
 	"testing"
 
 	"github.com/mocoedge/mocoedge/edge/probe"
+	"github.com/mocoedge/mocoedge/internal/blas/blastest"
 	"gorgonia.org/tensor"
 )
 
 // TestSeparable trains on three well-separated clusters: the held-out
 // (k-fold) and training accuracies must be 100%.
 func TestSeparable(t *testing.T) {
-	for name, g := range gemms(t) {
+	for name, g := range blastest.Backends(t) {
 		t.Run(name, func(t *testing.T) {
 			examples, _ := clusters(1, []int{12, 10, 8}, 16, 0.05)
 			m, err := probe.Train(context.Background(), examples, probe.Options{GEMM: g})

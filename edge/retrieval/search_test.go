@@ -12,6 +12,7 @@ import (
 
 	"github.com/mocoedge/mocoedge/edge/keyqueue"
 	"github.com/mocoedge/mocoedge/internal/blas"
+	"github.com/mocoedge/mocoedge/internal/blas/blastest"
 	"gorgonia.org/tensor"
 )
 
@@ -175,7 +176,7 @@ func TestSearchMatchesFloat64Reference(t *testing.T) {
 			{"empty window", Filter{From: t0.Add(10 * time.Second), To: t0.Add(10 * time.Second)}},
 			{"all filters", Filter{Sources: []string{"cam0"}, Labels: []string{"car"}, From: t0.Add(500 * time.Second), To: t0.Add(2500 * time.Second)}},
 		}
-		for gname, g := range gemms(t) {
+		for gname, g := range blastest.Backends(t) {
 			s, err := New(fx.q, g)
 			if err != nil {
 				t.Fatal(err)
@@ -197,7 +198,7 @@ func TestSearchMatchesFloat64Reference(t *testing.T) {
 func TestSearchBatchEqualsSingleSearches(t *testing.T) {
 	fx := newFixture(t, 12000, 16, false)
 	rng := rand.New(rand.NewPCG(3, 3))
-	for gname, g := range gemms(t) {
+	for gname, g := range blastest.Backends(t) {
 		s, _ := New(fx.q, g)
 		for _, m := range []int{1, 3, 200} { // 200 queries multiply in several row blocks
 			qs := randomVectors(rng, m, fx.dim)
@@ -259,7 +260,7 @@ func TestTiesRankNewestFirst(t *testing.T) {
 	}
 	query := []float32{0, 0, 3, 0} // matches ids 3, 7, 11, 15, 19 with score 1
 	query = append(query, 0, 0, 0, 0)
-	for gname, g := range gemms(t) {
+	for gname, g := range blastest.Backends(t) {
 		s, _ := New(q, g)
 		tests := []struct {
 			k    int
@@ -410,14 +411,4 @@ func TestTopKHeap(t *testing.T) {
 			t.Fatalf("k=%d: %v, want %v", k, got, all[:k])
 		}
 	}
-}
-
-// gemms returns the GEMM backends to test with (blas.Backends).
-func gemms(t testing.TB) map[string]blas.GEMM {
-	t.Helper()
-	g, err := blas.Backends()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return g
 }

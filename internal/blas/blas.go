@@ -86,18 +86,3 @@ func Load(opts Options) (GEMM, error) {
 	log.Info("GEMM backend", "backend", g.Name())
 	return g, nil
 }
-
-// Backends loads the pure-Go gonum GEMM and the one Load picks by default
-// (OpenBLAS when installed, else gonum again), keyed "gonum/NAME" and
-// "auto/NAME": the pair that tests and benchmarks hold a kernel to.
-func Backends() (map[string]GEMM, error) {
-	out := map[string]GEMM{}
-	for _, name := range []string{"gonum", "auto"} {
-		g, err := Load(Options{Backend: name})
-		if err != nil {
-			return nil, err
-		}
-		out[name+"/"+g.Name()] = g
-	}
-	return out, nil
-}
